@@ -1,0 +1,73 @@
+"""walkapp: community safety walks (trygghetsvandringar), from observation to fix."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import text
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from . import access, config, i18n, maps
+from .extensions import babel, csrf, db, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None, *, local: bool = False) -> Flask:
+    """Build the app. ``local`` marks a developer's machine (the demo server)."""
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("WALKAPP_INSTANCE_PATH") or str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    config.load(app, test_config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    config.ensure_secret_key(app, local=local)
+
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True
+    )
+    csrf.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=i18n.select_locale,
+        default_translation_directories=str(Path(__file__).parent / "translations"),
+    )
+    i18n.init_app(app)
+    login_manager.init_app(app)
+    access.init_app(app)
+    maps.use_local_assets(app.static_url_path)
+
+    from .admin import bp as admin_bp
+    from .auth import bp as auth_bp
+    from .main import bp as main_bp
+    from . import cli, errors
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp)
+    errors.init_app(app)
+    cli.init_app(app)
+
+    if not app.testing:
+        check_database(app)
+    return app
+
+
+def check_database(app: Flask) -> None:
+    """Fail at start-up, in one line, when the database cannot be reached."""
+    with app.app_context():
+        try:
+            with db.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except (OperationalError, ArgumentError) as exc:
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            url = db.engine.url.render_as_string(hide_password=True)
+            raise config.StartupError(f"Cannot reach the database {url}: {reason}") from None
+        except ModuleNotFoundError as exc:
+            raise config.StartupError(
+                f"Database driver missing ({exc.name}); install walkapp[postgres]."
+            ) from None

@@ -1,0 +1,73 @@
+"""The one permission mechanism: every view declares who may call it.
+
+    @bp.get("/admin/users")
+    @allow(Role.admin)
+    def users(): ...
+
+A before-request hook enforces the declaration. A view without one is refused
+for everybody (fail closed), and tests/test_access.py fails on it.
+Object-level rules (whose observation, which organisation) are checked by the
+view through the domain functions, on top of this.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from flask import Flask, abort, current_app, jsonify, redirect, request, url_for
+from flask_login import current_user
+
+from .models import Role
+
+ANYONE = "anyone"
+SIGNED_IN = "signed_in"
+STAFF = (Role.coordinator, Role.admin)
+
+# Endpoints that Flask or extensions register without our decorator.
+BUILTIN_RULES = {"static": frozenset({ANYONE})}
+
+
+def allow(*who: str | Role) -> Callable:
+    """Declare who may call a view: ANYONE, SIGNED_IN, or one or more roles."""
+    if not who:
+        raise ValueError("allow() needs at least one rule")
+
+    def decorate(view: Callable) -> Callable:
+        view.access_rule = frozenset(w.value if isinstance(w, Role) else w for w in who)
+        return view
+
+    return decorate
+
+
+def rule_for(app: Flask, endpoint: str) -> frozenset[str] | None:
+    view = app.view_functions.get(endpoint)
+    return getattr(view, "access_rule", None) or BUILTIN_RULES.get(endpoint)
+
+
+def is_allowed(rule: frozenset[str], user) -> bool:
+    if ANYONE in rule:
+        return True
+    if not user.is_authenticated:
+        return False
+    return SIGNED_IN in rule or user.role.value in rule
+
+
+def enforce() -> None:
+    if request.endpoint is None:  # no route matched: Flask answers 404/405
+        return None
+    rule = rule_for(current_app, request.endpoint)
+    if rule is None:
+        current_app.logger.error("view %s declares no access rule", request.endpoint)
+        abort(403)
+    if is_allowed(rule, current_user):
+        return None
+    if not current_user.is_authenticated:
+        if request.path.startswith("/api/"):
+            response = jsonify(error={"code": "unauthorized", "message": "Sign in first."})
+            response.status_code = 401
+            return abort(response)
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    abort(403)
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(enforce)

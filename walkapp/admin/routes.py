@@ -1,0 +1,149 @@
+"""Administration of users (admins), organisations and categories (coordinators too)."""
+from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..access import STAFF, allow
+from ..extensions import db
+from ..models import Category, Kind, Organisation, Role, User
+from . import bp
+from .forms import KIND_LABELS, ROLE_LABELS, CategoryForm, OrganisationForm, UserForm
+
+
+@bp.get("/")
+@allow(*STAFF)
+def index():
+    return render_template("admin/index.html")
+
+
+# --- users -----------------------------------------------------------------
+
+@bp.get("/users")
+@allow(Role.admin)
+def users():
+    rows = db.session.scalars(
+        db.select(User).filter_by(is_guest=False).options(db.joinedload(User.organisation))
+        .order_by(User.active.desc(), User.name)
+    )
+    return render_template("admin/users.html", users=rows, role_labels=ROLE_LABELS)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@allow(Role.admin)
+def edit_user(user_id: int | None = None):
+    user = db.get_or_404(User, user_id) if user_id else None
+    form = UserForm(user=user)
+    if form.validate_on_submit():
+        if user is None:
+            user = User()
+            db.session.add(user)
+        user.email = form.email.data
+        user.name = form.name.data.strip()
+        user.role = Role(form.role.data)
+        user.organisation_id = form.organisation_id.data or None
+        if form.password.data:
+            user.set_password(form.password.data)
+        db.session.commit()
+        flash(_("Saved %(name)s.", name=user.name), "success")
+        return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=user), 400 if form.errors else 200
+
+
+@bp.post("/users/<int:user_id>/active")
+@allow(Role.admin)
+def toggle_user(user_id: int):
+    user = db.get_or_404(User, user_id)
+    if user == current_user:
+        flash(_("You cannot deactivate yourself."), "error")
+        return redirect(url_for("admin.users"))
+    user.active = not user.active
+    user.rotate_session()  # ends the user's existing sessions
+    db.session.commit()
+    if user.active:
+        flash(_("%(name)s can sign in again.", name=user.name), "success")
+    else:
+        flash(_("%(name)s is deactivated and signed out.", name=user.name), "success")
+    return redirect(url_for("admin.users"))
+
+
+# --- organisations ---------------------------------------------------------
+
+@bp.get("/organisations")
+@allow(*STAFF)
+def organisations():
+    rows = db.session.scalars(
+        db.select(Organisation).order_by(Organisation.active.desc(), Organisation.name)
+    )
+    return render_template("admin/organisations.html", organisations=rows)
+
+
+@bp.route("/organisations/new", methods=["GET", "POST"])
+@bp.route("/organisations/<int:org_id>", methods=["GET", "POST"])
+@allow(*STAFF)
+def edit_organisation(org_id: int | None = None):
+    organisation = db.get_or_404(Organisation, org_id) if org_id else None
+    form = OrganisationForm(organisation=organisation)
+    if form.validate_on_submit():
+        if organisation is None:
+            organisation = Organisation()
+            db.session.add(organisation)
+        form.populate_obj(organisation)
+        db.session.commit()
+        flash(_("Saved %(name)s.", name=organisation.name), "success")
+        return redirect(url_for("admin.organisations"))
+    return (
+        render_template("admin/organisation_form.html", form=form, organisation=organisation),
+        400 if form.errors else 200,
+    )
+
+
+@bp.post("/organisations/<int:org_id>/active")
+@allow(*STAFF)
+def toggle_organisation(org_id: int):
+    """Deactivation hides an organisation from new choices; its history stays."""
+    organisation = db.get_or_404(Organisation, org_id)
+    organisation.active = not organisation.active
+    db.session.commit()
+    flash(_("Saved %(name)s.", name=organisation.name), "success")
+    return redirect(url_for("admin.organisations"))
+
+
+# --- categories ------------------------------------------------------------
+
+@bp.get("/categories")
+@allow(*STAFF)
+def categories():
+    rows = db.session.scalars(
+        db.select(Category).options(db.joinedload(Category.default_organisation))
+        .order_by(Category.sort_order, Category.code)
+    )
+    return render_template("admin/categories.html", categories=rows, kind_labels=KIND_LABELS)
+
+
+@bp.route("/categories/new", methods=["GET", "POST"])
+@bp.route("/categories/<int:category_id>", methods=["GET", "POST"])
+@allow(*STAFF)
+def edit_category(category_id: int | None = None):
+    category = db.get_or_404(Category, category_id) if category_id else None
+    form = CategoryForm(category=category)
+    if form.validate_on_submit():
+        if category is None:
+            category = Category()
+            db.session.add(category)
+        category.code = form.code.data
+        category.name_sv = form.name_sv.data.strip()
+        category.name_en = form.name_en.data.strip()
+        category.colour = form.colour.data.lower()
+        category.icon = form.icon.data
+        category.kind = Kind(form.kind.data)
+        category.default_organisation_id = form.default_organisation_id.data or None
+        category.sort_order = form.sort_order.data or 0
+        category.active = form.active.data
+        db.session.commit()
+        flash(_("Saved %(name)s.", name=category.name_sv), "success")
+        return redirect(url_for("admin.categories"))
+    return (
+        render_template("admin/category_form.html", form=form, category=category),
+        400 if form.errors else 200,
+    )

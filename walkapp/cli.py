@@ -1,0 +1,95 @@
+"""The ``walkapp`` command: the Flask CLI for this app plus our own commands."""
+from __future__ import annotations
+
+import click
+from email_validator import EmailNotValidError, validate_email
+from flask.cli import FlaskGroup, with_appcontext
+from werkzeug.serving import run_simple
+
+from .extensions import db
+from .models import Organisation, Role, User
+
+
+def _create_app():
+    from . import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app)
+def main() -> None:
+    """walkapp: trygghetsvandringar. Configuration comes from the environment."""
+
+
+@main.command("demo", with_appcontext=False)
+@click.option("--port", default=5000, show_default=True, help="Port on 127.0.0.1.")
+@click.option("--password", default="walkapp-demo", show_default=True, help="Password of every demo user.")
+def demo_command(port: int, password: str) -> None:
+    """Create the local database with demo data (idempotent) and serve it."""
+    from . import create_app, demo
+
+    app = create_app(local=True)
+    # Plain http on 127.0.0.1: a Secure cookie would never be sent back.
+    app.config.update(SESSION_COOKIE_SECURE=False, REMEMBER_COOKIE_SECURE=False)
+    with app.app_context():
+        demo.prepare_database()
+        logins = demo.seed(password)
+    url = f"http://127.0.0.1:{port}/"
+    click.echo(f"\nwalkapp demo running at {url}\n")
+    click.echo("Demo logins (password: %s):" % password)
+    for role, email in logins:
+        click.echo(f"  {role:<12} {email}")
+    click.echo("")
+    # app.run() refuses to start inside the flask CLI; serve with werkzeug directly.
+    run_simple("127.0.0.1", port, app, threaded=True)
+
+
+def validate_email_or_fail(email: str) -> str:
+    try:
+        return validate_email(email, check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise click.BadParameter(str(exc), param_hint="EMAIL") from None
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--org", "org_name", help="Organisation (required for responders).")
+@click.option("--name", default="", help="Display name (defaults to the e-mail's local part).")
+@click.password_option(help="Password (asked for when omitted).")
+@with_appcontext
+def create_user_command(email: str, role: str, org_name: str | None, name: str, password: str) -> None:
+    """Create a user who signs in with EMAIL and a password."""
+    email = validate_email_or_fail(email)
+    if len(password) < 10:
+        raise click.BadParameter("use at least 10 characters", param_hint="--password")
+    if db.session.scalar(db.select(User).filter_by(email=email)):
+        raise click.ClickException(f"A user with the e-mail {email} already exists.")
+    organisation = None
+    if org_name:
+        organisation = db.session.scalar(db.select(Organisation).filter_by(name=org_name))
+        if organisation is None:
+            raise click.ClickException(f"No organisation named {org_name!r}.")
+    if role == Role.responder.value and organisation is None:
+        raise click.BadParameter("responders belong to an organisation", param_hint="--org")
+    user = User(email=email, name=name or email.split("@")[0], role=Role(role), organisation=organisation)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    click.echo(f"Created {role} {email}.")
+
+
+@click.command("seed-categories")
+@with_appcontext
+def seed_categories_command() -> None:
+    """Add the default categories that are missing (never changes existing ones)."""
+    from .categories import seed_default_categories
+
+    added = seed_default_categories()
+    db.session.commit()
+    click.echo(f"Added {added} categories.")
+
+
+def init_app(app) -> None:
+    app.cli.add_command(create_user_command)
+    app.cli.add_command(seed_categories_command)

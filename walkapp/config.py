@@ -1,0 +1,111 @@
+"""Configuration: defaults, then instance/config.py, then the environment.
+
+Precedence (later wins): the defaults below, ``instance/config.py``,
+``DATABASE_URL`` / ``SECRET_KEY`` and every ``WALKAPP_*`` variable (the prefix
+is stripped, values are parsed as JSON when they can be, e.g.
+``WALKAPP_MAP_ZOOM=13``).
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import click
+from flask import Flask
+
+
+class StartupError(click.ClickException):
+    """A configuration problem that stops start-up with a one-line message."""
+
+
+class Defaults:
+    # Sessions and cookies: secure by default; the local demo relaxes SECURE
+    # because it is served over plain http on 127.0.0.1.
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = True
+    PERMANENT_SESSION_LIFETIME = 60 * 60 * 24 * 14
+    WTF_CSRF_TIME_LIMIT = None  # a form opened before the walk still posts after it
+
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    LANGUAGES = ["sv", "en"]
+    BABEL_DEFAULT_LOCALE = "sv"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Stockholm"
+
+    MUNICIPALITY = "Härnösands kommun"
+    MAP_CENTER = [62.6323, 17.9379]
+    MAP_ZOOM = 14
+    TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    TILE_ATTRIBUTION = (
+        '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+    )
+
+    # Photos (issue #3): per-file cap, pixel cap, and the whole request.
+    PHOTO_MAX_BYTES = 20 * 1024 * 1024
+    PHOTO_MAX_PIXELS = 50_000_000
+    PHOTOS_PER_OBSERVATION = 5
+    MAX_CONTENT_LENGTH = 5 * 20 * 1024 * 1024 + 1024 * 1024
+    DUPLICATE_RADIUS_M = 25
+
+
+WEAK_SECRETS = {"dev", "secret", "changeme", "change-me", "development", "test"}
+SECRET_FILE = "secret_key"
+
+
+def load(app: Flask, test_config: dict | None) -> None:
+    app.config.from_object(Defaults)
+    app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + str(
+        Path(app.instance_path) / "walkapp.sqlite"
+    )
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        if os.environ.get("DATABASE_URL"):
+            app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+        if os.environ.get("SECRET_KEY"):
+            app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
+        app.config.from_prefixed_env("WALKAPP")
+    else:
+        app.config.update(test_config)
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_db_url(app.config["SQLALCHEMY_DATABASE_URI"])
+
+
+def normalise_db_url(url: str) -> str:
+    """Accept the postgres:// URLs that hosting platforms hand out; use psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def ensure_secret_key(app: Flask, *, local: bool) -> None:
+    """Refuse to run in production without a real key; create one for local use.
+
+    A generated key is written once to instance/secret_key so that sessions
+    survive restarts of the local server.
+    """
+    key = app.config.get("SECRET_KEY")
+    if key and str(key).lower() not in WEAK_SECRETS and len(str(key)) >= 16:
+        return
+    if key and not (app.debug or app.testing):
+        raise StartupError("SECRET_KEY is too weak: use at least 16 random characters.")
+    secret_file = Path(app.instance_path) / SECRET_FILE
+    if secret_file.exists():
+        app.config["SECRET_KEY"] = secret_file.read_text().strip()
+        return
+    if app.testing:
+        app.config["SECRET_KEY"] = secrets.token_urlsafe(32)
+        return
+    if not (app.debug or local):
+        raise StartupError(
+            "SECRET_KEY is not set. Set the SECRET_KEY environment variable "
+            "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')."
+        )
+    secret_file.parent.mkdir(parents=True, exist_ok=True)
+    secret_file.write_text(secrets.token_urlsafe(32))
+    secret_file.chmod(0o600)
+    app.config["SECRET_KEY"] = secret_file.read_text().strip()

@@ -1,0 +1,39 @@
+"""Error pages in the site's layout (and JSON under /api/)."""
+from flask import jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+
+def messages() -> dict[int, str]:
+    return {
+        400: _("The request could not be understood."),
+        403: _("You do not have permission to see this page."),
+        404: _("The page was not found."),
+        405: _("That action is not allowed here."),
+        413: _("The upload is too large."),
+        500: _("Something went wrong on our side. Try again in a moment."),
+    }
+
+
+def render_error(code: int, message: str):
+    if request.path.startswith("/api/"):
+        return jsonify(error={"code": code, "message": message}), code
+    return render_template("errors/error.html", code=code, message=message), code
+
+
+def init_app(app):
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return render_error(
+            400,
+            _("The form had expired or was sent from elsewhere. Go back, reload the page and try again."),
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        return render_error(error.code or 500, messages().get(error.code, error.description))
+
+    @app.errorhandler(500)
+    def server_error(error):
+        return render_error(500, messages()[500])

@@ -1,0 +1,49 @@
+"""Locale choice and locale-aware formatting (Flask-Babel)."""
+from __future__ import annotations
+
+from flask import current_app, request, session
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_login import current_user
+
+LANGUAGE_NAMES = {"sv": "Svenska", "en": "English"}
+
+
+def select_locale() -> str:
+    """The user's stored choice, then the session's; otherwise Swedish.
+
+    The browser's Accept-Language is deliberately not used: walkapp is Swedish
+    first, and a shared phone on a walk should not switch language by itself.
+    """
+    languages = current_app.config["LANGUAGES"]
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    if session.get("lang") in languages:
+        return session["lang"]
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def current_language() -> str:
+    return str(get_locale() or "sv")
+
+
+def init_app(app) -> None:
+    app.jinja_env.globals.update(
+        current_language=current_language,
+        language_names=LANGUAGE_NAMES,
+    )
+    app.jinja_env.filters.update(
+        date=lambda value, fmt="medium": format_date(value, fmt) if value else "",
+        datetime=lambda value, fmt="medium": format_datetime(value, fmt) if value else "",
+        number=lambda value: format_decimal(value) if value is not None else "",
+    )
+    app.jinja_env.add_extension("jinja2.ext.i18n")
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only local paths are followed after login (no open redirect)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+__all__ = ["select_locale", "current_language", "init_app", "safe_next", "request"]

@@ -1,0 +1,349 @@
+"""The data model (DESIGN.md, Domain). Enum values are stored as plain strings."""
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import date, datetime, timezone
+from typing import Any, Optional
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on both SQLite (which drops tzinfo) and PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None:
+            if value.tzinfo is None:
+                raise ValueError("naive datetime stored; use an aware UTC datetime")
+            value = value.astimezone(timezone.utc)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+
+def str_enum(enum_cls: type[enum.Enum], length: int = 20) -> Enum:
+    return Enum(
+        enum_cls,
+        native_enum=False,
+        length=length,
+        values_callable=lambda e: [m.value for m in e],
+        validate_strings=True,
+    )
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_foreign_keys(dbapi_connection, connection_record):
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
+class Role(str, enum.Enum):
+    admin = "admin"
+    coordinator = "coordinator"
+    walker = "walker"
+    responder = "responder"
+
+
+class WalkStatus(str, enum.Enum):
+    planned = "planned"
+    ongoing = "ongoing"
+    done = "done"
+
+
+class Kind(str, enum.Enum):
+    problem = "problem"
+    positive = "positive"
+
+
+class Source(str, enum.Enum):
+    walk = "walk"
+    field_group = "field_group"
+    school = "school"
+    social_services = "social_services"
+    police = "police"
+    municipal_company = "municipal_company"
+    resident = "resident"
+    open311 = "open311"
+    import_ = "import"
+
+
+class Status(str, enum.Enum):
+    new = "new"
+    accepted = "accepted"
+    assigned = "assigned"
+    in_progress = "in_progress"
+    fixed = "fixed"
+    verified = "verified"
+    wont_fix = "wont_fix"
+    rejected = "rejected"
+    duplicate = "duplicate"
+
+
+class Priority(str, enum.Enum):
+    high = "high"
+    normal = "normal"
+    low = "low"
+
+
+class Visibility(str, enum.Enum):
+    internal = "internal"
+    public = "public"
+
+
+class PhotoStage(str, enum.Enum):
+    before = "before"
+    after = "after"
+
+
+class Organisation(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[str] = mapped_column(String(60), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    members: Mapped[list["User"]] = relationship(back_populates="organisation")
+
+    def __repr__(self) -> str:
+        return f"<Organisation {self.name}>"
+
+
+class User(UserMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Guests who join a walk by link have no e-mail and no password.
+    email: Mapped[Optional[str]] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[Role] = mapped_column(str_enum(Role), default=Role.walker)
+    organisation_id: Mapped[Optional[int]] = mapped_column(ForeignKey("organisation.id"))
+    password_hash: Mapped[Optional[str]] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_guest: Mapped[bool] = mapped_column(Boolean, default=False)
+    locale: Mapped[Optional[str]] = mapped_column(String(8))
+    # The session carries this token, not the id: rotating it (deactivation,
+    # password change) ends every existing session of the user.
+    session_token: Mapped[str] = mapped_column(
+        String(64), unique=True, default=lambda: secrets.token_urlsafe(32)
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+    organisation: Mapped[Optional[Organisation]] = relationship(back_populates="members")
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+        self.rotate_session()
+
+    def check_password(self, password: str) -> bool:
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+    def rotate_session(self) -> None:
+        self.session_token = secrets.token_urlsafe(32)
+
+    def get_id(self) -> str:
+        return self.session_token
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.role in roles
+
+    def __repr__(self) -> str:
+        return f"<User {self.email or self.name} {self.role.value}>"
+
+
+class Walk(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    area: Mapped[str] = mapped_column(String(200), default="")
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    meeting_point: Mapped[str] = mapped_column(String(200), default="")
+    meeting_lat: Mapped[Optional[float]] = mapped_column(Float)
+    meeting_lon: Mapped[Optional[float]] = mapped_column(Float)
+    route: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)  # GeoJSON LineString
+    status: Mapped[WalkStatus] = mapped_column(str_enum(WalkStatus), default=WalkStatus.planned)
+    join_code: Mapped[str] = mapped_column(String(16), unique=True)
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    created_by: Mapped[Optional[User]] = relationship()
+    participants: Mapped[list["Participant"]] = relationship(
+        back_populates="walk", cascade="all, delete-orphan"
+    )
+    stops: Mapped[list["Stop"]] = relationship(
+        back_populates="walk", cascade="all, delete-orphan", order_by="Stop.number"
+    )
+    observations: Mapped[list["Observation"]] = relationship(back_populates="walk")
+
+
+class Stop(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    walk_id: Mapped[int] = mapped_column(ForeignKey("walk.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    safety_rating: Mapped[Optional[int]] = mapped_column(Integer)
+
+    walk: Mapped[Walk] = relationship(back_populates="stops")
+    __table_args__ = (
+        UniqueConstraint("walk_id", "number"),
+        CheckConstraint("safety_rating BETWEEN 1 AND 10", name="stop_rating"),
+    )
+
+
+class Participant(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    walk_id: Mapped[int] = mapped_column(ForeignKey("walk.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    role_label: Mapped[str] = mapped_column(String(40))
+    email: Mapped[Optional[str]] = mapped_column(String(254))
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    walk: Mapped[Walk] = relationship(back_populates="participants")
+    user: Mapped[User] = relationship()
+    __table_args__ = (UniqueConstraint("walk_id", "user_id"),)
+
+
+class Category(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name_sv: Mapped[str] = mapped_column(String(80))
+    name_en: Mapped[str] = mapped_column(String(80))
+    colour: Mapped[str] = mapped_column(String(7), default="#555555")
+    icon: Mapped[str] = mapped_column(String(40), default="other")
+    kind: Mapped[Kind] = mapped_column(str_enum(Kind), default=Kind.problem)
+    default_organisation_id: Mapped[Optional[int]] = mapped_column(ForeignKey("organisation.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+
+    default_organisation: Mapped[Optional[Organisation]] = relationship()
+
+    def name(self, locale: str) -> str:
+        return self.name_en if locale == "en" else self.name_sv
+
+
+class Observation(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    accuracy_m: Mapped[Optional[float]] = mapped_column(Float)
+    category_id: Mapped[int] = mapped_column(ForeignKey("category.id"), index=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[Kind] = mapped_column(str_enum(Kind), default=Kind.problem)
+    source: Mapped[Source] = mapped_column(str_enum(Source), default=Source.walk)
+    source_detail: Mapped[str] = mapped_column(String(120), default="")
+    external_id: Mapped[Optional[str]] = mapped_column(String(120))
+    reporter_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"), index=True)
+    walk_id: Mapped[Optional[int]] = mapped_column(ForeignKey("walk.id"), index=True)
+    safety_rating: Mapped[Optional[int]] = mapped_column(Integer)
+    status: Mapped[Status] = mapped_column(str_enum(Status), default=Status.new, index=True)
+    priority: Mapped[Optional[Priority]] = mapped_column(str_enum(Priority))
+    organisation_id: Mapped[Optional[int]] = mapped_column(ForeignKey("organisation.id"), index=True)
+    due_date: Mapped[Optional[date]] = mapped_column(Date)
+    is_public: Mapped[bool] = mapped_column(Boolean, default=False)
+    duplicate_of_id: Mapped[Optional[int]] = mapped_column(ForeignKey("observation.id"))
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    accepted_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    assigned_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    fixed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    closed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+    category: Mapped[Category] = relationship()
+    reporter: Mapped[Optional[User]] = relationship()
+    walk: Mapped[Optional[Walk]] = relationship(back_populates="observations")
+    organisation: Mapped[Optional[Organisation]] = relationship()
+    duplicate_of: Mapped[Optional["Observation"]] = relationship(remote_side=[id])
+    photos: Mapped[list["Photo"]] = relationship(
+        back_populates="observation", order_by="Photo.id", cascade="all, delete-orphan"
+    )
+    events: Mapped[list["Event"]] = relationship(
+        back_populates="observation", order_by="Event.id", cascade="all, delete-orphan"
+    )
+
+    # SQLAlchemy's own optimistic locking: every UPDATE checks and bumps version.
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        Index("ix_observation_lat_lon", "lat", "lon"),
+        UniqueConstraint("source", "external_id", name="uq_observation_source_external_id"),
+        CheckConstraint("safety_rating BETWEEN 1 AND 10", name="observation_rating"),
+        CheckConstraint("lat BETWEEN -90 AND 90 AND lon BETWEEN -180 AND 180", name="coords"),
+    )
+
+
+class Photo(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    observation_id: Mapped[int] = mapped_column(
+        ForeignKey("observation.id", ondelete="CASCADE"), index=True
+    )
+    storage_key: Mapped[str] = mapped_column(String(64), unique=True)
+    stage: Mapped[PhotoStage] = mapped_column(str_enum(PhotoStage), default=PhotoStage.before)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    uploader_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    is_public: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    observation: Mapped[Observation] = relationship(back_populates="photos")
+    uploader: Mapped[Optional[User]] = relationship()
+
+
+class Event(db.Model):
+    """Immutable history of an observation; comments are events too."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    observation_id: Mapped[int] = mapped_column(
+        ForeignKey("observation.id", ondelete="CASCADE"), index=True
+    )
+    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    action: Mapped[str] = mapped_column(String(40))
+    from_status: Mapped[Optional[Status]] = mapped_column(str_enum(Status))
+    to_status: Mapped[Optional[Status]] = mapped_column(str_enum(Status))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    visibility: Mapped[Visibility] = mapped_column(
+        str_enum(Visibility), default=Visibility.internal
+    )
+    data: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+
+    observation: Mapped[Observation] = relationship(back_populates="events")
+    actor: Mapped[Optional[User]] = relationship()
