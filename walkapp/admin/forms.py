@@ -5,6 +5,7 @@ from wtforms import (
     EmailField,
     IntegerField,
     PasswordField,
+    SelectChoice,
     SelectField,
     StringField,
     SubmitField,
@@ -26,15 +27,15 @@ KIND_LABELS = {Kind.problem: _l("Problem"), Kind.positive: _l("Positive (safe pl
 
 def organisation_choices(include_inactive_id: int | None = None):
     orgs = db.session.scalars(db.select(Organisation).order_by(Organisation.name))
-    return [(0, _l("— none —"))] + [
-        (o.id, o.name) for o in orgs if o.active or o.id == include_inactive_id
+    return [SelectChoice(0, _l("— none —"))] + [
+        SelectChoice(o.id, o.name) for o in orgs if o.active or o.id == include_inactive_id
     ]
 
 
 class UserForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
-    role = SelectField(_l("Role"), choices=[(r.value, label) for r, label in ROLE_LABELS.items()])
+    role = SelectField(_l("Role"), choices=[SelectChoice(r.value, label) for r, label in ROLE_LABELS.items()])
     organisation_id = SelectField(_l("Organisation"), coerce=int)
     password = PasswordField(
         _l("New password"),
@@ -96,8 +97,8 @@ class CategoryForm(FlaskForm):
     name_en = StringField(_l("Name in English"), validators=[DataRequired(), Length(max=80)])
     colour = StringField(_l("Colour"), validators=[DataRequired(), Regexp(r"^#[0-9a-fA-F]{6}$")],
                          render_kw={"type": "color"})
-    icon = SelectField(_l("Icon"), choices=[(i, i) for i in ICONS])
-    kind = SelectField(_l("Kind"), choices=[(k.value, label) for k, label in KIND_LABELS.items()])
+    icon = SelectField(_l("Icon"), choices=[SelectChoice(i) for i in ICONS])
+    kind = SelectField(_l("Kind"), choices=[SelectChoice(k.value, label) for k, label in KIND_LABELS.items()])
     default_organisation_id = SelectField(_l("Default responsible organisation"), coerce=int)
     sort_order = IntegerField(_l("Order"), default=0, validators=[Optional()])
     active = BooleanField(_l("In use"), default=True)

@@ -1,0 +1,87 @@
+from walkapp.extensions import db
+from walkapp.models import Role, User
+
+from .conftest import PASSWORD
+
+
+def test_login_and_logout(client, users, auth):
+    response = auth.login("coordinator@example.se", PASSWORD)
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    page = client.get("/").get_data(as_text=True)
+    assert "Inloggad som Coordinator" in page
+    assert auth.logout().status_code == 302
+    assert "Inloggad som" not in client.get("/").get_data(as_text=True)
+
+
+def test_login_follows_only_local_next(client, users):
+    response = client.post("/login?next=/admin/", data={"email": "admin@example.se", "password": PASSWORD})
+    assert response.headers["Location"] == "/admin/"
+    client.post("/logout")
+    response = client.post("/login?next=//evil.example/x", data={"email": "admin@example.se", "password": PASSWORD})
+    assert response.headers["Location"] == "/"
+
+
+def test_wrong_password_and_unknown_email_get_the_same_answer(client, users):
+    wrong = client.post("/login", data={"email": "walker@example.se", "password": "nope-nope-nope"})
+    unknown = client.post("/login", data={"email": "nobody@example.se", "password": "nope-nope-nope"})
+    assert wrong.status_code == unknown.status_code == 400
+    for response in (wrong, unknown):
+        page = response.get_data(as_text=True)
+        assert "Fel e-post eller lösenord." in page
+    # the typed e-mail is kept, the password is not echoed back
+    assert 'value="walker@example.se"' in wrong.get_data(as_text=True)
+    assert "nope-nope-nope" not in wrong.get_data(as_text=True)
+    assert "Inloggad som" not in client.get("/").get_data(as_text=True)
+
+
+def test_deactivated_user_cannot_log_in_and_loses_session(app, client, users, auth):
+    auth.login_as(Role.walker)
+    other = app.test_client()
+    other.post("/login", data={"email": "admin@example.se", "password": PASSWORD})
+    response = other.post(f"/admin/users/{users[Role.walker]}/active")
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(User, users[Role.walker]).active is False
+    # the existing session no longer works
+    assert "Inloggad som" not in client.get("/").get_data(as_text=True)
+    assert client.get("/admin/").status_code == 302
+    # and logging in again fails with the generic message
+    response = auth.login("walker@example.se", PASSWORD)
+    assert response.status_code == 400
+    assert "Fel e-post eller lösenord." in response.get_data(as_text=True)
+
+
+def test_password_is_hashed_strongly(app, users):
+    with app.app_context():
+        user = db.session.get(User, users[Role.walker])
+        assert PASSWORD not in user.password_hash
+        assert user.password_hash.startswith(("scrypt:", "pbkdf2:"))
+
+
+def test_missing_csrf_token_gives_400_in_site_layout(app_factory, users):
+    app = app_factory(WTF_CSRF_ENABLED=True)
+    client = app.test_client()
+    response = client.post("/login", data={"email": "admin@example.se", "password": PASSWORD})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert 'class="site-header"' in page
+    assert "Formuläret hade gått ut" in page
+    assert "Inloggad som" not in client.get("/").get_data(as_text=True)
+
+
+def test_login_with_csrf_token_works(app_factory, users):
+    import re
+
+    app = app_factory(WTF_CSRF_ENABLED=True)
+    client = app.test_client()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', client.get("/login").get_data(as_text=True))
+    response = client.post("/login", data={"email": "admin@example.se", "password": PASSWORD, "csrf_token": token.group(1)})
+    assert response.status_code == 302
+
+
+def test_session_cookie_is_secure_by_default(app_factory, users):
+    app = app_factory(SESSION_COOKIE_SECURE=True)
+    client = app.test_client()
+    response = client.post("/login", data={"email": "admin@example.se", "password": PASSWORD})
+    cookie = response.headers["Set-Cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie

@@ -1,0 +1,65 @@
+import os
+import subprocess
+import sys
+
+import pytest
+
+from walkapp import create_app
+from walkapp.config import StartupError
+
+
+@pytest.fixture
+def clean_env(monkeypatch, tmp_path):
+    for key in list(os.environ):
+        if key.startswith("WALKAPP_") or key in ("SECRET_KEY", "DATABASE_URL", "FLASK_DEBUG"):
+            monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("WALKAPP_INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'db.sqlite'}")
+    return tmp_path
+
+
+def test_refuses_to_start_without_secret_key(clean_env):
+    with pytest.raises(StartupError, match="SECRET_KEY"):
+        create_app()
+
+
+def test_refuses_weak_secret_key(clean_env, monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "dev")
+    with pytest.raises(StartupError, match="too weak"):
+        create_app()
+
+
+def test_local_use_generates_key_once(clean_env):
+    first = create_app(local=True).config["SECRET_KEY"]
+    assert (clean_env / "instance" / "secret_key").read_text() == first
+    # a later start, even outside local use, keeps the same key: sessions survive
+    assert create_app().config["SECRET_KEY"] == first
+
+
+def test_environment_overrides(clean_env, monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "x" * 32)
+    monkeypatch.setenv("WALKAPP_MAP_ZOOM", "12")
+    monkeypatch.setenv("WALKAPP_MUNICIPALITY", "Sundsvalls kommun")
+    app = create_app()
+    assert app.config["MAP_ZOOM"] == 12
+    assert app.config["MUNICIPALITY"] == "Sundsvalls kommun"
+    assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("db.sqlite")
+
+
+def test_postgres_urls_use_psycopg3():
+    from walkapp.config import normalise_db_url
+
+    assert normalise_db_url("postgres://u@h/d") == "postgresql+psycopg://u@h/d"
+    assert normalise_db_url("postgresql://u@h/d") == "postgresql+psycopg://u@h/d"
+
+
+def test_unreachable_database_is_a_one_line_error(clean_env):
+    env = {**os.environ, "SECRET_KEY": "x" * 32,
+           "DATABASE_URL": "postgresql://walkapp@127.0.0.1:9/nowhere"}
+    walkapp = os.path.join(os.path.dirname(sys.executable), "walkapp")
+    result = subprocess.run([walkapp, "routes"], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Error: Cannot reach the database postgresql+psycopg://walkapp@127.0.0.1:9/nowhere")

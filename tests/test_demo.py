@@ -1,0 +1,25 @@
+from walkapp import demo
+from walkapp.extensions import db
+from walkapp.models import Event, Observation, Organisation, Role, Status, User, Walk, WalkStatus
+
+
+def test_demo_seed_is_idempotent_and_complete(app):
+    with app.app_context():
+        logins = demo.seed("demo-password")
+        demo.seed("demo-password")
+        assert {role for role, _ in logins} == {r.value for r in Role}
+        assert db.session.scalar(db.select(db.func.count(Walk.id))) == 1
+        assert db.session.scalar(db.select(db.func.count(Organisation.id))) == 4
+        walk = db.session.scalar(db.select(Walk))
+        assert walk.status is WalkStatus.done and len(walk.stops) >= 5
+        observations = db.session.scalars(db.select(Observation)).all()
+        assert 18 <= len(observations) <= 25
+        states = {o.status for o in observations}
+        assert states == set(Status)
+        assert len({o.category_id for o in observations}) >= 10
+        assert db.session.scalar(db.select(db.func.count(Event.id))) > 20
+        for role, email in logins:
+            user = db.session.scalar(db.select(User).filter_by(email=email))
+            assert user.role.value == role and user.check_password("demo-password")
+        assigned = [o for o in observations if o.status is Status.assigned]
+        assert all(o.organisation and o.priority and o.due_date for o in assigned)
