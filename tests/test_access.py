@@ -1,12 +1,19 @@
 """Every GET route × every role gets the status it declares; undeclared routes fail."""
+from datetime import datetime, timezone
+
 import pytest
 
+from walkapp import photos
 from walkapp.access import rule_for
 from walkapp.extensions import db
-from walkapp.models import Category, Organisation, Role
+from walkapp.models import (
+    Category, Observation, Organisation, Participant, Photo, Role, User, Walk, WalkStatus,
+)
+
+from .photo_samples import jpeg_with_orientation_and_gps
 
 ROLES = [None, Role.walker, Role.responder, Role.coordinator, Role.admin]
-OK, LOGIN, DENIED = 200, 302, 403
+OK, LOGIN, DENIED, API_LOGIN, REDIRECT = 200, 302, 403, 401, 302
 
 # endpoint: expected status for anonymous, walker, responder, coordinator, admin
 EXPECTED = {
@@ -20,16 +27,48 @@ EXPECTED = {
     "admin.categories": (LOGIN, DENIED, DENIED, OK, OK),
     "admin.edit_category": (LOGIN, DENIED, DENIED, OK, OK),
     "static": (OK, OK, OK, OK, OK),
+    # the walker takes part in the walk and reported the observation; the responder does not
+    "walks.index": (LOGIN, OK, OK, OK, OK),
+    "walks.edit": (LOGIN, DENIED, DENIED, OK, OK),
+    "walks.view": (LOGIN, OK, DENIED, OK, OK),
+    "walks.poster": (LOGIN, DENIED, DENIED, OK, OK),
+    "walks.enter_code": (OK, OK, OK, OK, OK),
+    "walks.join": (OK, REDIRECT, OK, OK, OK),  # a participant goes straight to the walk
+    "observations.report": (LOGIN, OK, OK, OK, OK),
+    "observations.detail": (LOGIN, OK, DENIED, OK, OK),
+    "observations.edit": (LOGIN, OK, DENIED, DENIED, DENIED),  # only the reporter, during the walk
+    "observations.photo": (LOGIN, OK, DENIED, OK, OK),
+    "api.observations": (API_LOGIN, OK, OK, OK, OK),
+    "api.observation": (API_LOGIN, OK, DENIED, OK, OK),
+    "api.nearby": (API_LOGIN, OK, OK, OK, OK),
 }
+QUERY = {"api.nearby": "?lat=62.6323&lon=17.9379&category=belysning"}
 
 
 def url_values(app, users):
+    """An ongoing walk with the walker in it, and the walker's observation with a photo."""
     with app.app_context():
+        walker = db.session.get(User, users[Role.walker])
+        walk = Walk(title="Kvällsvandring", starts_at=datetime.now(timezone.utc),
+                    status=WalkStatus.ongoing, join_code="ABC234")
+        walk.participants.append(Participant(user=walker, role_label="resident"))
+        category = db.session.scalar(db.select(Category).filter_by(code="belysning"))
+        obs = Observation(lat=62.6323, lon=17.9379, category=category, kind=category.kind,
+                          reporter=walker, walk=walk)
+        db.session.add_all([walk, obs])
+        db.session.flush()
+        processed = photos.process(jpeg_with_orientation_and_gps(), max_bytes=10**8, max_pixels=10**8)
+        photos.save_photos(obs, [processed], walker)
         return {
             "user_id": users[Role.walker],
             "org_id": db.session.scalar(db.select(Organisation.id)),
-            "category_id": db.session.scalar(db.select(Category.id)),
+            "category_id": category.id,
             "filename": "css/walkapp.css",
+            "walk_id": walk.id,
+            "code": walk.join_code,
+            "obs_id": obs.id,
+            "photo_id": db.session.scalar(db.select(Photo.id)),
+            "rendition": "thumb",
         }
 
 
@@ -40,7 +79,7 @@ def get_urls(app, values):
             continue
         args = {name: values[name] for name in rule.arguments}
         path = rule.build(args, append_unknown=False)[1]
-        yield rule.endpoint, path
+        yield rule.endpoint, path + QUERY.get(rule.endpoint, "")
 
 
 def test_every_route_declares_an_access_rule(app):
@@ -69,10 +108,11 @@ def test_status_matrix(app, client, users, auth, role_index):
         db.session.add(Organisation(name="Gatuavdelningen"))
         db.session.commit()
     role = ROLES[role_index]
+    failures = []
+    values = url_values(app, users)
     if role is not None:
         auth.login_as(role)
-    failures = []
-    for endpoint, path in get_urls(app, url_values(app, users)):
+    for endpoint, path in get_urls(app, values):
         expected = EXPECTED[endpoint][role_index]
         status = client.get(path).status_code
         if status != expected:

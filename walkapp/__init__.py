@@ -8,7 +8,7 @@ from flask import Flask
 from sqlalchemy import text
 from sqlalchemy.exc import ArgumentError, OperationalError
 
-from . import access, config, i18n, maps
+from . import access, config, i18n, maps, photos
 from .extensions import babel, csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,15 +40,18 @@ def create_app(test_config: dict | None = None, *, local: bool = False) -> Flask
     login_manager.init_app(app)
     access.init_app(app)
     maps.use_local_assets(app.static_url_path)
+    photos.init_app(app)
 
+    from . import cli, errors
     from .admin import bp as admin_bp
+    from .api import bp as api_bp
     from .auth import bp as auth_bp
     from .main import bp as main_bp
-    from . import cli, errors
+    from .observations import bp as observations_bp
+    from .walks import bp as walks_bp
 
-    app.register_blueprint(main_bp)
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(admin_bp)
+    for blueprint in (main_bp, auth_bp, admin_bp, walks_bp, observations_bp, api_bp):
+        app.register_blueprint(blueprint)
     errors.init_app(app)
     cli.init_app(app)
 

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 from typing import Callable
 
-from flask import Flask, abort, current_app, jsonify, redirect, request, url_for
+from flask import Flask, abort, current_app, g, jsonify, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
+from .extensions import csrf
 from .models import Role
 
 ANYONE = "anyone"
@@ -51,9 +53,35 @@ def is_allowed(rule: frozenset[str], user) -> bool:
     return SIGNED_IN in rule or user.role.value in rule
 
 
+def api_error(status: int, message: str):
+    response = jsonify(errors=[{"field": None, "message": message}])
+    response.status_code = status
+    return abort(response)
+
+
+def authenticate_bearer() -> bool:
+    """Use the request's bearer token, if it carries one, instead of the session.
+
+    A request with a token is not a browser form post, so CSRF does not apply;
+    a bad token is refused outright rather than falling back to the cookie.
+    """
+    from .api.tokens import bearer_token, user_for_token
+
+    token = bearer_token(request.headers.get("Authorization"))
+    if token is None:
+        return False
+    user = user_for_token(token)
+    if user is None:
+        api_error(401, _("Invalid or revoked API token."))
+    g._login_user = user  # Flask-Login's per-request user
+    return True
+
+
 def enforce() -> None:
     if request.endpoint is None:  # no route matched: Flask answers 404/405
         return None
+    if not authenticate_bearer() and current_app.config.get("WTF_CSRF_ENABLED", True):
+        csrf.protect()
     rule = rule_for(current_app, request.endpoint)
     if rule is None:
         current_app.logger.error("view %s declares no access rule", request.endpoint)
@@ -62,9 +90,7 @@ def enforce() -> None:
         return None
     if not current_user.is_authenticated:
         if request.path.startswith("/api/"):
-            response = jsonify(error={"code": "unauthorized", "message": "Sign in first."})
-            response.status_code = 401
-            return abort(response)
+            api_error(401, _("Sign in or send an API token."))
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     abort(403)
 

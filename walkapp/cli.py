@@ -90,6 +90,39 @@ def seed_categories_command() -> None:
     click.echo(f"Added {added} categories.")
 
 
+@click.command("create-token")
+@click.argument("email")
+@click.option("--name", default="", help="What the token is for, e.g. the app or script using it.")
+@with_appcontext
+def create_token_command(email: str, name: str) -> None:
+    """Print a new personal API token for EMAIL (shown once; stored hashed)."""
+    from .api.tokens import create_token
+
+    user = db.session.scalar(db.select(User).filter_by(email=validate_email_or_fail(email)))
+    if user is None or not user.active:
+        raise click.ClickException(f"No active user with the e-mail {email}.")
+    token, plain = create_token(user, name)
+    db.session.commit()
+    click.echo(f"Token {token.id} for {user.email}. Send it as 'Authorization: Bearer <token>':")
+    click.echo(plain)
+
+
+@click.command("revoke-token")
+@click.argument("token_id", type=int)
+@with_appcontext
+def revoke_token_command(token_id: int) -> None:
+    """Revoke the API token with this number (see create-token's output)."""
+    from .models import ApiToken, utcnow
+
+    token = db.session.get(ApiToken, token_id)
+    if token is None:
+        raise click.ClickException(f"No token {token_id}.")
+    token.revoked_at = token.revoked_at or utcnow()
+    db.session.commit()
+    click.echo(f"Token {token_id} is revoked.")
+
+
 def init_app(app) -> None:
-    app.cli.add_command(create_user_command)
-    app.cli.add_command(seed_categories_command)
+    for command in (create_user_command, seed_categories_command, create_token_command,
+                    revoke_token_command):
+        app.cli.add_command(command)

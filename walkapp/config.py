@@ -29,6 +29,7 @@ class Defaults:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = True
     PERMANENT_SESSION_LIFETIME = 60 * 60 * 24 * 14
+    WTF_CSRF_CHECK_DEFAULT = False  # access.enforce() checks CSRF, except for API tokens
     WTF_CSRF_TIME_LIMIT = None  # a form opened before the walk still posts after it
 
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}

@@ -167,8 +167,8 @@ def _seed_walk(users, orgs) -> None:
         for n, (name, (lat, lon)) in enumerate(zip(STOPS, ROUTE), start=1)
     ]
     walk.participants = [
-        Participant(user=walker, role_label="Vuxna på stan"),
-        Participant(user=coordinator, role_label="Annan"),
+        Participant(user=walker, role_label="adult_volunteer"),
+        Participant(user=coordinator, role_label="other"),
     ]
     db.session.add(walk)
     categories = {c.code: c for c in db.session.scalars(db.select(Category))}

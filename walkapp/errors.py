@@ -18,7 +18,7 @@ def messages() -> dict[int, str]:
 
 def render_error(code: int, message: str):
     if request.path.startswith("/api/"):
-        return jsonify(error={"code": code, "message": message}), code
+        return jsonify(errors=[{"field": None, "message": message}]), code
     return render_template("errors/error.html", code=code, message=message), code
 
 

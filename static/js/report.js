@@ -1,0 +1,266 @@
+/* Report form: photos with previews and progress, place by GPS / crosshair / tap /
+   photo EXIF, "already reported?" check, and sending through the JSON API so that
+   nothing typed or chosen is lost when sending fails. Without JS the form still
+   posts normally. */
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  var form = document.getElementById("report-form");
+  var map = window[script.dataset.map];
+  if (!form || !map) return;
+
+  var $ = function (id) { return document.getElementById(id); };
+  var msg = function (key, values) {
+    var el = document.querySelector('#msg [data-key="' + key + '"]');
+    var text = el ? el.textContent : key;
+    Object.keys(values || {}).forEach(function (k) { text = text.replace("{" + k + "}", values[k]); });
+    return text;
+  };
+  var lat = $("lat"), lon = $("lon"), accuracy = $("accuracy");
+  var input = $("photos"), thumbs = $("thumbs"), whereStatus = $("where-status");
+  var editing = form.dataset.editing === "true";
+  var maxPhotos = parseInt(form.dataset.maxPhotos, 10);
+  var maxBytes = parseInt(form.dataset.maxBytes, 10);
+  var csrf = form.querySelector('input[name="csrf_token"]').value;
+  var photos = [];          // {file, url, gps}
+  var photoGps = null;
+  var placing = false;      // true while we move the map ourselves
+
+  // ---- place -------------------------------------------------------------
+  function setPlace(latlng, acc) {
+    lat.value = latlng.lat.toFixed(6);
+    lon.value = latlng.lng.toFixed(6);
+    accuracy.value = acc == null ? "" : Math.round(acc);
+    clearError("lat");
+  }
+  function moveTo(latlng, zoom, acc, status) {
+    placing = true;
+    map.setView(latlng, zoom || Math.max(map.getZoom(), 18));
+    setPlace(L.latLng(latlng), acc);
+    whereStatus.textContent = status || msg("chosen");
+    placing = false;
+  }
+  map.on("moveend", function () {
+    if (placing) return;
+    setPlace(map.getCenter(), null);
+    whereStatus.textContent = msg("chosen");
+  });
+  map.on("click", function (e) { map.panTo(e.latlng); });
+  if (lat.value && lon.value) map.setView([parseFloat(lat.value), parseFloat(lon.value)], 18);
+
+  function locate() {
+    if (!navigator.geolocation) { whereStatus.textContent = msg("no-gps"); return; }
+    whereStatus.textContent = msg("locating");
+    navigator.geolocation.getCurrentPosition(function (pos) {
+      var c = pos.coords;
+      moveTo([c.latitude, c.longitude], 18, c.accuracy, msg("accuracy", { m: Math.round(c.accuracy) }));
+    }, function () {
+      whereStatus.textContent = msg("no-gps");
+    }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 30000 });
+  }
+  $("locate").addEventListener("click", locate);
+  $("use-photo-location").addEventListener("click", function () {
+    if (photoGps) moveTo([photoGps.latitude, photoGps.longitude], 18, null, msg("photo-gps"));
+  });
+  if (!editing && !lat.value) locate();
+
+  // ---- photos --------------------------------------------------------------
+  function renderThumbs() {
+    thumbs.innerHTML = "";
+    photos.forEach(function (p, i) {
+      var li = document.createElement("li");
+      var img = document.createElement("img");
+      img.src = p.url;
+      img.alt = p.file.name;
+      var bar = document.createElement("progress");
+      bar.max = 100; bar.value = 0; bar.hidden = true;
+      p.bar = bar;
+      var remove = document.createElement("button");
+      remove.type = "button";
+      remove.className = "remove";
+      remove.textContent = "×";
+      remove.setAttribute("aria-label", msg("remove") + " " + (i + 1));
+      remove.addEventListener("click", function () {
+        URL.revokeObjectURL(p.url);
+        photos.splice(photos.indexOf(p), 1);
+        renderThumbs();
+      });
+      li.append(img, bar, remove);
+      thumbs.append(li);
+    });
+  }
+  input.addEventListener("change", function () {
+    var errors = [];
+    Array.prototype.forEach.call(input.files, function (file) {
+      if (photos.length >= maxPhotos) { errors.push(msg("too-many")); return; }
+      if (file.size > maxBytes) { errors.push(file.name + ": " + msg("too-big")); return; }
+      var entry = { file: file, url: URL.createObjectURL(file) };
+      photos.push(entry);
+      if (window.exifr) {
+        window.exifr.gps(file).then(function (gps) {
+          if (gps && isFinite(gps.latitude) && isFinite(gps.longitude)) {
+            photoGps = gps;
+            $("use-photo-location").hidden = false;
+            whereStatus.textContent = msg("photo-gps");
+          }
+        }).catch(function () { /* no EXIF: nothing to offer */ });
+      }
+    });
+    input.value = "";  // the files live in `photos`; choosing the same file again works
+    showError("photos", errors.join(" "));
+    renderThumbs();
+  });
+
+  // ---- errors ----------------------------------------------------------------
+  function showError(field, text) {
+    var el = form.querySelector('[data-error-for="' + field + '"]');
+    if (!el) { el = $("form-error"); }
+    el.textContent = text || "";
+    el.hidden = !text;
+  }
+  function clearError(field) { showError(field, ""); }
+  function clearErrors() {
+    form.querySelectorAll("[data-error-for]").forEach(function (el) { el.hidden = true; el.textContent = ""; });
+    $("form-error").hidden = true;
+  }
+  function showErrors(errors) {
+    var first = null;
+    errors.forEach(function (e) {
+      var field = e.field === "lon" ? "lat" : e.field;
+      var el = field && form.querySelector('[data-error-for="' + field + '"]');
+      if (el) {
+        el.textContent = (el.hidden ? "" : el.textContent + " ") + e.message;
+        el.hidden = false;
+        first = first || el;
+      } else {
+        $("form-error").textContent = e.message;
+        $("form-error").hidden = false;
+        first = first || $("form-error");
+      }
+    });
+    if (!$("form-error").hidden || first) {
+      $("form-error").hidden = false;
+      (first || $("form-error")).scrollIntoView({ block: "center" });
+    }
+  }
+
+  // ---- sending -----------------------------------------------------------------
+  function formData(withPhotos) {
+    var data = new FormData(form);
+    data.delete("photos");
+    if (withPhotos) photos.forEach(function (p) { data.append("photos", p.file, p.file.name); });
+    return data;
+  }
+  function setBusy(busy) {
+    $("submit").disabled = busy;
+    $("submit").setAttribute("aria-busy", busy ? "true" : "false");
+    $("progress").hidden = !busy;
+  }
+  function send(url, data, done) {
+    var xhr = new XMLHttpRequest();
+    xhr.open("POST", url);
+    xhr.setRequestHeader("X-CSRFToken", csrf);
+    xhr.setRequestHeader("Accept", "application/json");
+    var photoBytes = photos.reduce(function (n, p) { return n + p.file.size; }, 0);
+    xhr.upload.onprogress = function (e) {
+      if (!e.lengthComputable) return;
+      $("progress").value = Math.round(100 * e.loaded / e.total);
+      // Photos go last in the body, in order: show each one's share.
+      var offset = e.total - photoBytes;
+      photos.forEach(function (p) {
+        p.bar.hidden = false;
+        p.bar.value = Math.max(0, Math.min(100, 100 * (e.loaded - offset) / p.file.size));
+        offset += p.file.size;
+      });
+    };
+    xhr.onload = function () {
+      setBusy(false);
+      var body = null;
+      try { body = JSON.parse(xhr.responseText); } catch (err) { body = null; }
+      if (xhr.status === 201) { done(body); return; }
+      if (xhr.status === 413) { showErrors([{ field: "photos", message: msg("too-large") }]); return; }
+      if (xhr.status === 401) { window.location.reload(); return; }
+      showErrors((body && body.errors) || [{ field: null, message: xhr.statusText }]);
+    };
+    xhr.onerror = function () {
+      setBusy(false);
+      showErrors([{ field: null, message: msg("offline") }]);
+    };
+    setBusy(true);
+    xhr.send(data);
+  }
+  function finished(feature) {
+    window.location.href = form.dataset.done || (feature && feature.properties.url) || "/";
+  }
+
+  function offerNearby(features) {
+    var list = $("nearby-list");
+    list.innerHTML = "";
+    features.forEach(function (f) {
+      var p = f.properties;
+      var li = document.createElement("li");
+      li.className = "card";
+      if (p.photos.length) {
+        var img = document.createElement("img");
+        img.src = p.photos[0].thumb; img.alt = ""; img.className = "card-thumb";
+        li.append(img);
+      }
+      var text = document.createElement("div");
+      var title = document.createElement("p");
+      title.className = "card-title";
+      title.textContent = p.category_name;
+      var desc = document.createElement("p");
+      desc.textContent = p.description;
+      var dist = document.createElement("p");
+      dist.className = "muted";
+      dist.textContent = msg("metres", { m: p.distance_m }) + " · " + p.status_name;
+      text.append(title, desc, dist);
+      var add = document.createElement("button");
+      add.type = "button";
+      add.className = "button";
+      add.textContent = msg("add-here");
+      add.addEventListener("click", function () {
+        var data = new FormData();
+        data.append("comment", $("description").value);
+        photos.forEach(function (ph) { data.append("photos", ph.file, ph.file.name); });
+        send(form.dataset.contribute.replace(/\/0\//, "/" + p.id + "/"), data, finished);
+      });
+      li.append(text, add);
+      list.append(li);
+    });
+    $("nearby").hidden = false;
+    $("nearby").focus();
+  }
+  $("nearby-new").addEventListener("click", function () {
+    $("nearby").hidden = true;
+    send(form.dataset.api, formData(true), finished);
+  });
+
+  form.addEventListener("submit", function (e) {
+    if (editing) {
+      // A normal post to the edit page, with the collected photos put back in the input.
+      if (window.DataTransfer) {
+        var dt = new DataTransfer();
+        photos.forEach(function (p) { dt.items.add(p.file); });
+        input.files = dt.files;
+      }
+      return;
+    }
+    e.preventDefault();
+    clearErrors();
+    var category = form.querySelector('input[name="category"]:checked');
+    var problems = [];
+    if (!lat.value || !lon.value) problems.push({ field: "lat", message: msg("no-place") });
+    if (!category) problems.push({ field: "category", message: msg("no-category") });
+    if (problems.length) { showErrors(problems); return; }
+    var url = form.dataset.nearby + "?lat=" + encodeURIComponent(lat.value) + "&lon=" +
+      encodeURIComponent(lon.value) + "&category=" + encodeURIComponent(category.value);
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : { features: [] }; })
+      .catch(function () { return { features: [] }; })
+      .then(function (found) {
+        if (found.features && found.features.length) offerNearby(found.features);
+        else send(form.dataset.api, formData(true), finished);
+      });
+  });
+})();

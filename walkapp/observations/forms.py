@@ -1,0 +1,74 @@
+"""The one observation form, used by the report page and the JSON API alike."""
+import math
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    FloatField,
+    IntegerField,
+    MultipleFileField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+
+from ..extensions import db
+from ..labels import REPORTING_SOURCES, SOURCE
+from ..models import Category
+
+DESCRIPTION_MAX = 2000
+
+
+def finite_between(low: float, high: float, message):
+    def check(form, field):
+        if field.data is None or not math.isfinite(field.data) or not low <= field.data <= high:
+            raise ValidationError(message)
+    return check
+
+
+class ObservationForm(FlaskForm):
+    category = RadioField(_l("What did you see?"), validators=[InputRequired(_l("Choose a category."))])
+    lat = FloatField(_l("Latitude"), validators=[
+        InputRequired(_l("Choose a place on the map.")),
+        finite_between(-90, 90, _l("The latitude must be a number between -90 and 90."))])
+    lon = FloatField(_l("Longitude"), validators=[
+        InputRequired(_l("Choose a place on the map.")),
+        finite_between(-180, 180, _l("The longitude must be a number between -180 and 180."))])
+    accuracy = FloatField(_l("Accuracy (m)"), validators=[Optional(), NumberRange(min=0, max=100000)])
+    description = TextAreaField(
+        _l("Description (optional)"),
+        validators=[Optional(), Length(max=DESCRIPTION_MAX)],
+        description=_l("Describe the place and the problem. Do not write names or other personal details."),
+    )
+    rating = IntegerField(_l("How safe do you feel here? (optional)"),
+                          validators=[Optional(), NumberRange(min=1, max=10, message=_l("Choose 1–10."))])
+    walk = IntegerField(_l("Walk"), validators=[Optional()])
+    source = SelectField(_l("Reported by"), validators=[Optional()],
+                         choices=[SelectChoice(s.value, SOURCE[s]) for s in REPORTING_SOURCES])
+    kind = SelectField(_l("Kind"), validators=[Optional()],
+                       choices=[SelectChoice(""), SelectChoice("problem"), SelectChoice("positive")])
+    photos = MultipleFileField(_l("Photos"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.categories = db.session.scalars(
+            db.select(Category).filter_by(active=True).order_by(Category.sort_order, Category.code)
+        ).all()
+        self.category.choices = [SelectChoice(c.code, c.name_sv) for c in self.categories]
+
+    def selected_category(self) -> Category | None:
+        return next((c for c in self.categories if c.code == self.category.data), None)
+
+    def validate_kind(self, field):
+        category = self.selected_category()
+        if field.data and category is not None and field.data != category.kind.value:
+            raise ValidationError(_l("The kind does not match the category."))
+
+
+class ContributionForm(FlaskForm):
+    comment = TextAreaField(_l("Comment (optional)"), validators=[Optional(), Length(max=DESCRIPTION_MAX)])
+    photos = MultipleFileField(_l("Photos"))
+
+

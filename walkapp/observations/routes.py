@@ -1,0 +1,110 @@
+"""Pages for reporting and viewing observations, and the photo view."""
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from .. import maps, photos, policy
+from ..access import SIGNED_IN, allow
+from ..extensions import db
+from ..labels import PARTICIPANT_ROLES, SOURCE, STATUS
+from ..models import Observation, Photo, Walk
+from . import bp, service
+from .forms import ObservationForm
+
+
+def visible_or_abort(obs_id: int) -> Observation:
+    obs = db.get_or_404(Observation, obs_id)
+    if not policy.can_view_observation(current_user, obs):
+        abort(403)
+    return obs
+
+
+def report_map(walk: Walk | None, location=None):
+    centre = location or ([walk.meeting_lat, walk.meeting_lon] if walk and walk.meeting_lat else None)
+    return maps.embed(maps.base_map(current_app.config, location=centre, zoom=17))
+
+
+@bp.route("/report", methods=["GET", "POST"])
+@allow(SIGNED_IN)
+def report():
+    walk_id = request.values.get("walk", type=int)
+    walk = db.session.get(Walk, walk_id) if walk_id else None
+    if walk is not None and not policy.can_view_walk(current_user, walk):
+        abort(403)
+    if walk is not None and not policy.can_report_on_walk(current_user, walk):
+        flash(_("This walk is finished; new observations can no longer be added."), "error")
+        return redirect(url_for("walks.view", walk_id=walk.id))
+    if walk is None and not policy.can_report_without_walk(current_user):
+        abort(403)
+    form = ObservationForm()
+    errors = {}
+    if request.method == "POST":
+        try:
+            obs = service.create_observation(current_user, form)
+        except service.InvalidInput as exc:
+            errors = exc.errors
+        else:
+            flash(_("Thank you! Your observation is saved."), "success")
+            return redirect(url_for("walks.view", walk_id=walk.id) if walk else url_for("observations.detail", obs_id=obs.id))
+    location = [form.lat.data, form.lon.data] if not errors.get("lat") and form.lat.data is not None and form.lon.data is not None else None
+    return render_template(
+        "observations/report.html", form=form, walk=walk, errors=errors,
+        map=report_map(walk, location), sources=SOURCE,
+    ), 400 if errors else 200
+
+
+@bp.get("/observations/<int:obs_id>")
+@allow(SIGNED_IN)
+def detail(obs_id: int):
+    obs = visible_or_abort(obs_id)
+    small_map = maps.base_map(current_app.config, location=[obs.lat, obs.lon], zoom=17)
+    return render_template(
+        "observations/detail.html", obs=obs, map=maps.embed(small_map),
+        status_labels=STATUS, sources=SOURCE, roles=PARTICIPANT_ROLES,
+        can_edit=policy.can_edit_observation(current_user, obs),
+        events=[e for e in obs.events if policy.is_staff(current_user) or e.visibility.value == "public" or e.actor_id == current_user.id],
+    )
+
+
+@bp.route("/observations/<int:obs_id>/edit", methods=["GET", "POST"])
+@allow(SIGNED_IN)
+def edit(obs_id: int):
+    obs = visible_or_abort(obs_id)
+    if not policy.can_edit_observation(current_user, obs):
+        abort(403)
+    form = ObservationForm()
+    errors = {}
+    if request.method == "GET":
+        form.category.data, form.lat.data, form.lon.data = obs.category.code, obs.lat, obs.lon
+        form.description.data, form.rating.data = obs.description, obs.safety_rating
+    else:
+        try:
+            service.update_observation(current_user, obs, form, request.form.get("version", type=int))
+        except service.InvalidInput as exc:
+            errors = exc.errors
+        else:
+            flash(_("Your changes are saved."), "success")
+            return redirect(url_for("observations.detail", obs_id=obs.id))
+    location = [obs.lat, obs.lon] if errors.get("lat") else [form.lat.data, form.lon.data]
+    return render_template(
+        "observations/report.html", form=form, walk=obs.walk, errors=errors, obs=obs,
+        map=report_map(obs.walk, location), sources=SOURCE,
+    ), 400 if errors else 200
+
+
+@bp.get("/photos/<int:photo_id>/<any(display, thumb):rendition>.jpg")
+@allow(SIGNED_IN)
+def photo(photo_id: int, rendition: str):
+    photo = db.get_or_404(Photo, photo_id)
+    if not policy.can_view_observation(current_user, photo.observation):
+        abort(403)
+    path = photos.storage().path(photo.storage_key, rendition)
+    if not path.exists():
+        abort(404)
+    response = send_file(path, mimetype="image/jpeg", max_age=3600, conditional=True, etag=True)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.cache_control.private = True  # permission-checked: no shared caches
+    response.cache_control.public = False
+    return response

@@ -1,0 +1,267 @@
+"""Reporting observations: create, add to, edit, find nearby, and show as GeoJSON.
+
+Views (pages and API) parse the request into an ObservationForm and call these
+functions; permission rules come from policy.py.
+"""
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+from flask import current_app, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from sqlalchemy import and_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from .. import photos, policy
+from ..extensions import db
+from ..i18n import current_language
+from ..labels import STATUS
+from ..models import (
+    Category,
+    Event,
+    Observation,
+    Source,
+    Status,
+    Visibility,
+    Walk,
+)
+
+OPEN_STATES = (Status.new, Status.accepted, Status.assigned, Status.in_progress, Status.fixed)
+EARTH_RADIUS_M = 6_371_000
+MAX_FEATURES = 2000
+
+
+class InvalidInput(Exception):
+    """Field errors, as {field: [messages]}; nothing has been written."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+class Forbidden(Exception):
+    pass
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
+
+
+def read_photos(files, already: int = 0) -> list[photos.ProcessedPhoto]:
+    """Run every uploaded file through the pipeline; all must pass."""
+    files = [f for f in files if f and f.filename]
+    limit = current_app.config["PHOTOS_PER_OBSERVATION"]
+    if already + len(files) > limit:
+        raise InvalidInput({"photos": [ngettext(
+            "At most %(num)d photo per observation.", "At most %(num)d photos per observation.", limit)]})
+    processed, errors = [], []
+    for upload in files:
+        try:
+            processed.append(photos.process(
+                upload.read(),
+                max_bytes=current_app.config["PHOTO_MAX_BYTES"],
+                max_pixels=current_app.config["PHOTO_MAX_PIXELS"],
+            ))
+        except photos.PhotoError as exc:
+            errors.append(f"{upload.filename}: {exc.message}")
+    if errors:
+        raise InvalidInput({"photos": errors})
+    return processed
+
+
+def _walk_for(user, form) -> Walk | None:
+    if not form.walk.data:
+        if not policy.can_report_without_walk(user):
+            raise InvalidInput({"walk": [_("Join a walk to report.")]})
+        return None
+    walk = db.session.get(Walk, form.walk.data)
+    if walk is None or not policy.can_view_walk(user, walk):
+        raise InvalidInput({"walk": [_("Unknown walk.")]})
+    if not policy.can_report_on_walk(user, walk):
+        raise InvalidInput({"walk": [_("This walk is finished; new observations can no longer be added.")]})
+    return walk
+
+
+def create_observation(user, form) -> Observation:
+    """Validate everything first, then write the item, its event and photos together."""
+    errors = {} if form.validate() else dict(form.errors)
+    walk = None
+    try:
+        walk = _walk_for(user, form) if "walk" not in errors else None
+    except InvalidInput as exc:
+        errors.update(exc.errors)
+    processed = []
+    try:
+        processed = read_photos(form.photos.data or [])
+    except InvalidInput as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise InvalidInput(errors)
+
+    category: Category = form.selected_category()
+    obs = Observation(
+        lat=form.lat.data, lon=form.lon.data, accuracy_m=form.accuracy.data,
+        category=category, kind=category.kind, description=(form.description.data or "").strip(),
+        source=Source.walk if walk else Source(form.source.data or Source.resident.value),
+        reporter=user, walk=walk, safety_rating=form.rating.data, status=Status.new,
+    )
+    db.session.add(obs)
+    db.session.add(Event(observation=obs, actor=user, action="reported", to_status=Status.new))
+    db.session.flush()
+    photos.save_photos(obs, processed, user)  # commits, or rolls back and removes files
+    return obs
+
+
+def contribute(user, obs: Observation, comment: str, files) -> None:
+    """Add a photo and/or comment to an item already reported, instead of a duplicate."""
+    if not policy.can_contribute(user, obs):
+        raise Forbidden()
+    comment = (comment or "").strip()
+    processed = read_photos(files, already=len(obs.photos))
+    if not comment and not processed:
+        raise InvalidInput({"comment": [_("Add a photo or a comment.")]})
+    db.session.add(Event(
+        observation=obs, actor=user, action="contribution", comment=comment,
+        visibility=Visibility.internal,
+        data={"photos": len(processed)} if processed else None,
+    ))
+    db.session.flush()
+    photos.save_photos(obs, processed, user)
+
+
+def update_observation(user, obs: Observation, form, version: int | None) -> None:
+    """The reporter's own edit during the walk; added photos come along."""
+    if not policy.can_edit_observation(user, obs):
+        raise Forbidden()
+    errors = {} if form.validate() else dict(form.errors)
+    errors.pop("walk", None)
+    if version is not None and version != obs.version:
+        errors.setdefault("form", []).append(_("Someone changed this observation meanwhile; check and save again."))
+    processed = []
+    try:
+        processed = read_photos(form.photos.data or [], already=len(obs.photos))
+    except InvalidInput as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise InvalidInput(errors)
+    category = form.selected_category()
+    changes = {}
+    for name, value in (("category", category.code), ("lat", form.lat.data), ("lon", form.lon.data),
+                        ("description", (form.description.data or "").strip()), ("rating", form.rating.data)):
+        old = obs.category.code if name == "category" else getattr(obs, "safety_rating" if name == "rating" else name)
+        if old != value:
+            changes[name] = [old, value]
+    obs.category, obs.kind = category, category.kind
+    obs.lat, obs.lon = form.lat.data, form.lon.data
+    obs.accuracy_m = form.accuracy.data if form.accuracy.data is not None else obs.accuracy_m
+    obs.description = (form.description.data or "").strip()
+    obs.safety_rating = form.rating.data
+    if changes or processed:
+        db.session.add(Event(observation=obs, actor=user, action="edited", data=changes or None))
+    db.session.flush()
+    photos.save_photos(obs, processed, user)
+
+
+def nearby_open(user, lat: float, lon: float, category_code: str | None, radius_m: float | None = None):
+    """Open items the user may see within the radius, nearest first, as (item, metres)."""
+    radius_m = radius_m or current_app.config["DUPLICATE_RADIUS_M"]
+    dlat = radius_m / 111_320
+    dlon = radius_m / (111_320 * max(math.cos(math.radians(lat)), 0.01))
+    query = (
+        select(Observation)
+        .join(Observation.category)
+        .where(
+            policy.visible_observations(user),
+            Observation.status.in_(OPEN_STATES),
+            Observation.lat.between(lat - dlat, lat + dlat),
+            Observation.lon.between(lon - dlon, lon + dlon),
+        )
+        .options(joinedload(Observation.category), selectinload(Observation.photos))
+    )
+    if category_code:
+        query = query.where(Category.code == category_code)
+    found = [(o, distance_m(lat, lon, o.lat, o.lon)) for o in db.session.scalars(query).unique()]
+    return sorted([(o, d) for o, d in found if d <= radius_m], key=lambda pair: pair[1])
+
+
+def list_query(user, *, bbox=None, walk_id=None, statuses=None, categories=None, since=None):
+    query = (
+        select(Observation)
+        .where(policy.visible_observations(user))
+        .options(joinedload(Observation.category), selectinload(Observation.photos))
+        .order_by(Observation.created_at.desc(), Observation.id.desc())
+    )
+    if bbox:
+        min_lon, min_lat, max_lon, max_lat = bbox
+        query = query.where(and_(Observation.lat.between(min_lat, max_lat),
+                                 Observation.lon.between(min_lon, max_lon)))
+    if walk_id is not None:
+        query = query.where(Observation.walk_id == walk_id)
+    if statuses:
+        query = query.where(Observation.status.in_(statuses))
+    if categories:
+        query = query.join(Observation.category).where(Category.code.in_(categories))
+    if since is not None:
+        query = query.where(Observation.updated_at >= since)
+    return query
+
+
+def photo_urls(photo) -> dict[str, str]:
+    return {
+        "id": photo.id,
+        "thumb": url_for("observations.photo", photo_id=photo.id, rendition="thumb"),
+        "display": url_for("observations.photo", photo_id=photo.id, rendition="display"),
+    }
+
+
+def feature(obs: Observation, user) -> dict:
+    """One observation as a GeoJSON Feature (text is data; clients must escape it)."""
+    lang = current_language()
+    return {
+        "type": "Feature",
+        "id": obs.id,
+        "geometry": {"type": "Point", "coordinates": [obs.lon, obs.lat]},
+        "properties": {
+            "id": obs.id,
+            "category": obs.category.code,
+            "category_name": obs.category.name(lang),
+            "colour": obs.category.colour,
+            "icon": obs.category.icon,
+            "kind": obs.kind.value,
+            "status": obs.status.value,
+            "status_name": str(STATUS[obs.status]),
+            "description": obs.description,
+            "rating": obs.safety_rating,
+            "accuracy_m": obs.accuracy_m,
+            "walk": obs.walk_id,
+            "source": obs.source.value,
+            "mine": user.is_authenticated and obs.reporter_id == user.id,
+            "created_at": obs.created_at.isoformat(),
+            "updated_at": obs.updated_at.isoformat(),
+            "version": obs.version,
+            "photos": [photo_urls(p) for p in obs.photos],
+            "url": url_for("observations.detail", obs_id=obs.id),
+        },
+    }
+
+
+def feature_collection(observations, user, truncated: bool = False) -> dict:
+    return {
+        "type": "FeatureCollection",
+        "features": [feature(o, user) for o in observations],
+        "truncated": truncated,
+    }
+
+
+def parse_since(value: str) -> datetime:
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise ValueError("timezone required")
+    return moment
+
+

@@ -1,0 +1,368 @@
+"""Photo ingest and storage (DESIGN.md, Photos).
+
+``process()`` turns an upload into two clean JPEG renditions and needs no app
+context (the benchmark runs it bare). ``save_photos()`` stores files and rows
+together or not at all.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import math
+import os
+import re
+import secrets
+import struct
+import tempfile
+import warnings
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from PIL import ExifTags, Image, ImageCms, UnidentifiedImageError
+
+from .extensions import db
+from .models import Photo, PhotoStage
+
+log = logging.getLogger(__name__)
+
+# Pillow plugin ids; "HEIF" is the one id pillow-heif registers (HEIC and HEIF).
+# An allowlist keeps Pillow's other parsers (EPS via Ghostscript, GIF, TIFF, ...)
+# away from untrusted bytes.
+ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP", "HEIF")
+DISPLAY_BOX = (1600, 1600)
+THUMB_BOX = (400, 400)
+JPEG_QUALITY = 82
+RENDITIONS = ("display", "thumb")
+
+# Filters, chosen by measurement (BENCHMARKS.md, Photo ingest). After a JPEG
+# draft the display is at most 2x away, and the DCT downscale dominates the
+# error: bilinear (area-aware in Pillow when shrinking) is as close to a full
+# Lanczos as Lanczos itself (44.8 vs 44.6 dB) in half the time. Sources
+# without a draft (PNG, WebP, HEIC) first get a box reduction by an integer
+# factor while 2x of scale remains. The thumbnail is always ~4x below the
+# display: an integer box reduction (reducing_gap=1) then bicubic for the rest.
+DISPLAY_FILTER, DISPLAY_GAP = Image.Resampling.BILINEAR, 2.0
+THUMB_FILTER, THUMB_GAP = Image.Resampling.BICUBIC, 1.0
+
+# The same table as ImageOps.exif_transpose.
+EXIF_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+WHITE = (255, 255, 255)
+
+# What a broken file of an allowed format can raise while it is decoded.
+DECODE_ERRORS = (
+    OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, KeyError,
+    struct.error, zlib.error, RuntimeError,
+)
+
+
+class PhotoError(Exception):
+    """An upload we refuse; ``message`` is shown to the volunteer."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ProcessedPhoto:
+    display: bytes
+    thumbnail: bytes
+    width: int  # of the display rendition
+    height: int
+    gps: tuple[float, float] | None  # (lat, lon) from EXIF: a location hint only
+
+
+def _not_a_photo() -> PhotoError:
+    return PhotoError(_l("This file is not a photo in JPEG, PNG, WebP or HEIC format."))
+
+
+def _too_many_pixels(max_pixels: int) -> PhotoError:
+    return PhotoError(
+        _l("The photo has too many pixels (at most %(mp)s megapixels).",
+           mp=f"{max_pixels / 1_000_000:g}")
+    )
+
+
+def _unreadable() -> PhotoError:
+    return PhotoError(_l("The photo could not be read; it may be damaged."))
+
+
+_heif_registered = False
+
+
+def register_heif() -> None:
+    global _heif_registered
+    if not _heif_registered:
+        from pillow_heif import register_heif_opener
+
+        register_heif_opener()
+        _heif_registered = True
+
+
+def process(data: bytes, *, max_bytes: int, max_pixels: int) -> ProcessedPhoto:
+    """Validate an upload and return its display and thumbnail renditions."""
+    if len(data) > max_bytes:
+        raise PhotoError(
+            _l("The photo is larger than %(mb)s MB.", mb=f"{max_bytes / (1024 * 1024):g}")
+        )
+    register_heif()
+    try:
+        # Pillow only warns between MAX_IMAGE_PIXELS and twice that; refuse both.
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im = Image.open(io.BytesIO(data), formats=list(ALLOWED_FORMATS))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise _too_many_pixels(max_pixels) from None
+    except UnidentifiedImageError:
+        raise _not_a_photo() from None
+    except DECODE_ERRORS:
+        raise _unreadable() from None
+
+    with im:
+        # im.size comes from the header; nothing has been decoded yet.
+        width, height = im.size
+        if width * height > max_pixels:
+            raise _too_many_pixels(max_pixels)
+        try:
+            exif = im.getexif()
+        except DECODE_ERRORS:
+            exif = None  # broken EXIF costs us the hint and the rotation, not the photo
+        gps = _gps(exif)
+        orientation = _orientation(exif)
+        icc = im.info.get("icc_profile")
+        try:
+            # Let libjpeg scale by 1/2, 1/4 or 1/8 while decoding (JPEG only). The
+            # request is in stored orientation and draft never goes below it, so
+            # the display rendition is still made from at least its own size.
+            # This must come before any transposition, which would decode in full.
+            stored_box = DISPLAY_BOX if orientation < 5 else DISPLAY_BOX[::-1]
+            im.draft("RGB", _fit(im.size, stored_box))
+            im.load()
+            rgb = _flatten_to_rgb(im)
+        except DECODE_ERRORS:
+            raise _unreadable() from None
+
+    # Shrink in stored orientation, then turn upright: the transposition then
+    # moves a third of the pixels (saves ~5 ms of ~85 on a 12 MP photo).
+    display = _resize(rgb, _fit(rgb.size, stored_box), DISPLAY_FILTER, DISPLAY_GAP)
+    if orientation in EXIF_TRANSPOSE:
+        display = display.transpose(EXIF_TRANSPOSE[orientation])
+    if icc:
+        display = _to_srgb(display, icc)
+    thumb = _resize(display, _fit(display.size, THUMB_BOX), THUMB_FILTER, THUMB_GAP)
+    return ProcessedPhoto(
+        display=_jpeg(display),
+        thumbnail=_jpeg(thumb),
+        width=display.width,
+        height=display.height,
+        gps=gps,
+    )
+
+
+def _fit(size: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
+    """The size that fits ``box`` keeping the aspect ratio; never enlarges."""
+    w, h = size
+    scale = min(box[0] / w, box[1] / h, 1.0)
+    return max(1, round(w * scale)), max(1, round(h * scale))
+
+
+def _resize(im: Image.Image, size: tuple[int, int], resample: Image.Resampling,
+            reducing_gap: float) -> Image.Image:
+    if im.size == size:
+        return im
+    return im.resize(size, resample, reducing_gap=reducing_gap)
+
+
+def _orientation(exif: Image.Exif | None) -> int:
+    value = exif.get(ExifTags.Base.Orientation, 1) if exif is not None else 1
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+def _flatten_to_rgb(im: Image.Image) -> Image.Image:
+    if im.mode == "RGB" and not im.has_transparency_data:
+        return im
+    if im.mode in ("I", "I;16", "I;16L", "I;16B", "I;16N"):
+        # Plain conversion clips 16-bit values to white; scale to 8 bits instead.
+        im = im.convert("I").point(lambda v: v * (1 / 256)).convert("L")
+    if im.has_transparency_data:
+        rgba = im.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, WHITE)
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        return flat
+    return im.convert("RGB")
+
+
+_SRGB = ImageCms.createProfile("sRGB")
+
+
+def _to_srgb(im: Image.Image, icc: bytes) -> Image.Image:
+    """Convert from the embedded profile, since the profile itself is dropped.
+
+    Without this, wide-gamut phone photos (Display P3) look washed out once
+    their profile is gone. A profile we cannot use is ignored.
+    """
+    try:
+        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        if profile.profile.xcolor_space.strip() != "RGB":
+            return im  # e.g. a CMYK profile on a CMYK JPEG we already converted
+        if "sRGB" in (profile.profile.profile_description or ""):
+            return im
+        return ImageCms.profileToProfile(im, profile, _SRGB, outputMode="RGB")
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        return im
+
+
+def _jpeg(im: Image.Image) -> bytes:
+    # Pillow's JPEG writer copies the comment from im.info on its own; an empty
+    # info plus no exif/icc/xmp arguments gives a file without any metadata.
+    im.info = {}
+    buffer = io.BytesIO()
+    im.save(buffer, "JPEG", quality=JPEG_QUALITY, optimize=False)
+    return buffer.getvalue()
+
+
+def _gps(exif: Image.Exif | None) -> tuple[float, float] | None:
+    if exif is None:
+        return None
+    try:
+        info = exif.get_ifd(ExifTags.IFD.GPSInfo)
+        lat = _degrees(info[ExifTags.GPS.GPSLatitude], info.get(ExifTags.GPS.GPSLatitudeRef), "S")
+        lon = _degrees(info[ExifTags.GPS.GPSLongitude], info.get(ExifTags.GPS.GPSLongitudeRef), "W")
+    except (KeyError, TypeError, ValueError, ZeroDivisionError, *DECODE_ERRORS):
+        return None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return None
+    if lat == 0 and lon == 0:
+        return None  # some cameras write zeros when they have no fix
+    return round(lat, 7), round(lon, 7)
+
+
+def _degrees(dms, ref, negative: str) -> float:
+    degrees, minutes, seconds = (float(v) for v in dms)
+    value = degrees + minutes / 60 + seconds / 3600
+    if not math.isfinite(value):
+        raise ValueError("not a number")
+    if isinstance(ref, bytes):
+        ref = ref.decode("ascii", "replace")
+    if isinstance(ref, str) and ref.strip("\x00 ").upper() == negative:
+        value = -value
+    return value
+
+
+# --- Storage -------------------------------------------------------------------
+
+# Keys come from new_key(); checking them keeps any other string out of paths.
+KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+def new_key() -> str:
+    """A random, unguessable, filesystem-safe key (32 characters)."""
+    return secrets.token_urlsafe(24)
+
+
+class PhotoStorage(Protocol):
+    def put(self, key: str, rendition: str, data: bytes) -> None: ...
+
+    def path(self, key: str, rendition: str) -> Path: ...
+
+    def delete(self, key: str) -> None: ...
+
+    def exists(self, key: str, rendition: str) -> bool: ...
+
+
+class LocalStorage(PhotoStorage):
+    """Files under ``root/<first two key characters>/<key>.<rendition>.jpg``.
+
+    The two-character shard keeps directories small (at most 64² of them).
+    """
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    def path(self, key: str, rendition: str) -> Path:
+        if not KEY_PATTERN.fullmatch(key):
+            raise ValueError(f"invalid photo key {key!r}")
+        if rendition not in RENDITIONS:
+            raise ValueError(f"invalid rendition {rendition!r}")
+        return self.root / key[:2] / f"{key}.{rendition}.jpg"
+
+    def put(self, key: str, rendition: str, data: bytes) -> None:
+        target = self.path(key, rendition)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # Write aside and rename: a reader never sees half a file. fsync before
+        # the rename so that a committed row never points at an empty file.
+        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(temp, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+            raise
+
+    def delete(self, key: str) -> None:
+        for rendition in RENDITIONS:
+            self.path(key, rendition).unlink(missing_ok=True)
+
+    def exists(self, key: str, rendition: str) -> bool:
+        return self.path(key, rendition).is_file()
+
+
+def init_app(app) -> None:
+    register_heif()
+    root = app.config.get("PHOTO_STORAGE_PATH") or Path(app.instance_path) / "photos"
+    app.extensions["photo_storage"] = LocalStorage(Path(root))
+
+
+def storage() -> PhotoStorage:
+    return current_app.extensions["photo_storage"]
+
+
+def save_photos(observation, processed: list[ProcessedPhoto], uploader,
+                stage: PhotoStage = PhotoStage.before) -> list[Photo]:
+    """Store the files and add their rows, then commit; all or nothing."""
+    store = storage()
+    written: list[str] = []
+    photos: list[Photo] = []
+    try:
+        for item in processed:
+            key = new_key()
+            written.append(key)  # before put: a failed put may leave one rendition
+            store.put(key, "display", item.display)
+            store.put(key, "thumb", item.thumbnail)
+            photo = Photo(
+                observation=observation,
+                storage_key=key,
+                stage=stage,
+                width=item.width,
+                height=item.height,
+                uploader=uploader,
+            )
+            db.session.add(photo)
+            photos.append(photo)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        for key in written:
+            try:
+                store.delete(key)
+            except Exception:  # keep the original error; an orphan file is harmless
+                log.exception("could not remove photo files for key %s", key)
+        raise
+    return photos

@@ -1,0 +1,115 @@
+"""Who may see and change what (DESIGN.md, "Who may see what").
+
+Route-level rules live in access.py; these are the object-level rules, each
+both as a check on one object and as a SQL filter for lists, kept side by side
+so they cannot drift apart.
+"""
+from __future__ import annotations
+
+from sqlalchemy import false, or_, select, true
+
+from .models import Observation, Participant, Role, Status, Walk, WalkStatus
+
+STAFF_ROLES = (Role.coordinator, Role.admin)
+# The states in which an item is the responsible organisation's task.
+RESPONDER_STATES = (Status.assigned, Status.in_progress, Status.fixed, Status.verified)
+
+
+def is_staff(user) -> bool:
+    return user.is_authenticated and user.role in STAFF_ROLES
+
+
+def is_participant(user, walk: Walk) -> bool:
+    return user.is_authenticated and any(p.user_id == user.id for p in walk.participants)
+
+
+def walks_taken_part_in(user):
+    return select(Participant.walk_id).where(Participant.user_id == user.id)
+
+
+# --- walks -------------------------------------------------------------------
+
+def can_view_walk(user, walk: Walk) -> bool:
+    return is_staff(user) or is_participant(user, walk)
+
+
+def visible_walks(user):
+    if is_staff(user):
+        return true()
+    if not user.is_authenticated:
+        return false()
+    return Walk.id.in_(walks_taken_part_in(user))
+
+
+def can_manage_walk(user, walk: Walk | None = None) -> bool:
+    return is_staff(user)
+
+
+def can_report_on_walk(user, walk: Walk) -> bool:
+    """Participants add to a walk until the coordinator marks it done."""
+    return walk.status is not WalkStatus.done and (is_staff(user) or is_participant(user, walk))
+
+
+def can_report_without_walk(user) -> bool:
+    """Registered users report outside walks (e.g. the field group's rounds); guests do not."""
+    return user.is_authenticated and not user.is_guest
+
+
+# --- observations --------------------------------------------------------------
+
+def can_view_observation(user, obs: Observation) -> bool:
+    if not user.is_authenticated:
+        return False
+    if is_staff(user):
+        return True
+    if user.role is Role.responder and (
+        obs.organisation_id == user.organisation_id and obs.status in RESPONDER_STATES
+    ):
+        return True
+    if obs.reporter_id == user.id:
+        return True
+    return obs.walk_id is not None and obs.walk_id in set(
+        p.walk_id for p in user_participations(user)
+    )
+
+
+def visible_observations(user):
+    """SQL filter matching can_view_observation()."""
+    if not user.is_authenticated:
+        return false()
+    if is_staff(user):
+        return true()
+    clauses = [
+        Observation.reporter_id == user.id,
+        Observation.walk_id.in_(walks_taken_part_in(user)),
+    ]
+    if user.role is Role.responder and user.organisation_id:
+        clauses.append(
+            (Observation.organisation_id == user.organisation_id)
+            & Observation.status.in_(RESPONDER_STATES)
+        )
+    return or_(*clauses)
+
+
+def can_edit_observation(user, obs: Observation) -> bool:
+    """Reporters edit their own items while their walk is ongoing (or, off-walk, while new)."""
+    if not user.is_authenticated or obs.reporter_id != user.id:
+        return False
+    if obs.walk is not None:
+        return obs.walk.status is WalkStatus.ongoing
+    return obs.status is Status.new
+
+
+def can_contribute(user, obs: Observation) -> bool:
+    """Add a photo or comment to an item already reported (instead of a duplicate)."""
+    if not can_view_observation(user, obs):
+        return False
+    if obs.walk is not None and obs.walk.status is WalkStatus.done:
+        return is_staff(user)
+    return True
+
+
+def user_participations(user):
+    from .extensions import db
+
+    return db.session.scalars(select(Participant).where(Participant.user_id == user.id)).all()

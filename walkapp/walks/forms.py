@@ -1,0 +1,80 @@
+import json
+import math
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateTimeLocalField,
+    EmailField,
+    FloatField,
+    HiddenField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+)
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
+
+from ..labels import PARTICIPANT_ROLES, WALK_STATUS
+
+MAX_STOPS = 50
+
+
+def local_zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+
+
+class WalkForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    area = StringField(_l("Area"), validators=[Optional(), Length(max=200)])
+    starts_at = DateTimeLocalField(_l("Date and time"), validators=[InputRequired()],
+                                   format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"])
+    meeting_point = StringField(_l("Meeting point"), validators=[Optional(), Length(max=200)],
+                                description=_l("For example: Stora torget, by the fountain."))
+    meeting_lat = FloatField(validators=[Optional()])
+    meeting_lon = FloatField(validators=[Optional()])
+    stops = HiddenField(default="[]")
+    status = SelectField(_l("Status"), choices=[SelectChoice(s.value, label) for s, label in WALK_STATUS.items()])
+
+    def validate_meeting_lat(self, field):
+        for value, low, high in ((field.data, -90, 90), (self.meeting_lon.data, -180, 180)):
+            if value is not None and (not math.isfinite(value) or not low <= value <= high):
+                raise ValidationError(_l("Choose the meeting point on the map."))
+
+    def validate_stops(self, field):
+        """Stops come from the map editor as JSON: [{"name": str, "lat": num, "lon": num}, ...]."""
+        try:
+            stops = json.loads(field.data or "[]")
+            if not isinstance(stops, list) or len(stops) > MAX_STOPS:
+                raise ValueError
+            cleaned = []
+            for stop in stops:
+                lat, lon = float(stop["lat"]), float(stop["lon"])
+                if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):
+                    raise ValueError
+                cleaned.append({"name": str(stop.get("name", ""))[:200].strip(), "lat": lat, "lon": lon})
+        except (ValueError, TypeError, KeyError):
+            raise ValidationError(_l("The route could not be read; draw it again.")) from None
+        self.cleaned_stops = cleaned
+
+    def starts_at_utc(self):
+        from datetime import timezone
+
+        return self.starts_at.data.replace(tzinfo=local_zone()).astimezone(timezone.utc)
+
+
+class JoinForm(FlaskForm):
+    name = StringField(_l("Your name"), validators=[Optional(), Length(max=120)],
+                       render_kw={"autocomplete": "name"})
+    role_label = RadioField(_l("You take part as"), validators=[InputRequired(_l("Choose how you take part."))],
+                            choices=[SelectChoice(code, label) for code, label in PARTICIPANT_ROLES.items()])
+    email = EmailField(_l("E-mail (optional)"), validators=[Optional(), Email(), Length(max=254)],
+                       description=_l("Only if you want to hear what happens with the observations."),
+                       render_kw={"autocomplete": "email", "inputmode": "email"})
+
+
+class CodeForm(FlaskForm):
+    code = StringField(_l("Join code"), validators=[DataRequired(), Length(max=16)],
+                       render_kw={"autocapitalize": "characters", "autocomplete": "off"})

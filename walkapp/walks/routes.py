@@ -1,0 +1,146 @@
+"""Walk pages: list, create/edit, the participants' map, joining by link or code."""
+from __future__ import annotations
+
+import json
+
+import segno
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user
+from markupsafe import Markup
+
+from .. import maps, policy
+from ..access import ANYONE, SIGNED_IN, STAFF, allow
+from ..extensions import db
+from ..labels import PARTICIPANT_ROLES, STATUS, WALK_STATUS
+from ..models import Participant, Walk, WalkStatus
+from ..observations import service as observations
+from . import bp, service
+from .forms import CodeForm, JoinForm, WalkForm, local_zone
+
+
+def visible_walk_or_abort(walk_id: int) -> Walk:
+    walk = db.get_or_404(Walk, walk_id)
+    if not policy.can_view_walk(current_user, walk):
+        abort(403)
+    return walk
+
+
+def join_url(walk: Walk) -> str:
+    return url_for("walks.join", code=walk.join_code, _external=True)
+
+
+def qr_svg(walk: Walk, scale: int = 6) -> Markup:
+    # segno writes the SVG itself from a URL we built: no user text inside.
+    return Markup(segno.make(join_url(walk), error="m").svg_inline(scale=scale, dark="#000", light="#fff"))
+
+
+@bp.get("/walks")
+@allow(SIGNED_IN)
+def index():
+    walks = db.session.scalars(
+        db.select(Walk).where(policy.visible_walks(current_user)).order_by(Walk.starts_at.desc())
+    ).all()
+    return render_template("walks/index.html", walks=walks, walk_status=WALK_STATUS)
+
+
+@bp.route("/walks/new", methods=["GET", "POST"])
+@bp.route("/walks/<int:walk_id>/edit", methods=["GET", "POST"])
+@allow(*STAFF)
+def edit(walk_id: int | None = None):
+    walk = db.get_or_404(Walk, walk_id) if walk_id else None
+    form = WalkForm(obj=walk)
+    if request.method == "GET" and walk is not None:
+        form.starts_at.data = walk.starts_at.astimezone(local_zone()).replace(tzinfo=None)
+        form.status.data = walk.status.value
+        form.stops.data = json.dumps([{"name": s.name, "lat": s.lat, "lon": s.lon} for s in walk.stops])
+    if form.validate_on_submit():
+        walk = service.save_walk(walk, form, current_user)
+        flash(_("The walk is saved."), "success")
+        return redirect(url_for("walks.view", walk_id=walk.id))
+    centre = [walk.meeting_lat, walk.meeting_lon] if walk and walk.meeting_lat else None
+    the_map = maps.embed(maps.base_map(current_app.config, location=centre, zoom=15))
+    return render_template("walks/form.html", form=form, walk=walk, map=the_map), 400 if form.errors else 200
+
+
+@bp.get("/walks/<int:walk_id>")
+@allow(SIGNED_IN)
+def view(walk_id: int):
+    walk = visible_walk_or_abort(walk_id)
+    rows = db.session.scalars(observations.list_query(current_user, walk_id=walk.id)).unique().all()
+    centre = [walk.meeting_lat, walk.meeting_lon] if walk.meeting_lat else None
+    the_map = maps.embed(maps.base_map(current_app.config, location=centre, zoom=15))
+    participants = db.session.scalars(
+        db.select(Participant).filter_by(walk_id=walk.id).options(db.joinedload(Participant.user))
+    ).all()
+    return render_template(
+        "walks/view.html", walk=walk, observations=rows, map=the_map,
+        walk_status=WALK_STATUS, status_labels=STATUS, roles=PARTICIPANT_ROLES,
+        participants=participants,
+        can_report=policy.can_report_on_walk(current_user, walk),
+        can_manage=policy.can_manage_walk(current_user, walk),
+        route=json.dumps(walk.route) if walk.route else "null",
+        stops=json.dumps([{"n": s.number, "name": s.name, "lat": s.lat, "lon": s.lon} for s in walk.stops]),
+        join_url=join_url(walk),
+        qr=qr_svg(walk, 4) if policy.can_manage_walk(current_user, walk) else None,
+    )
+
+
+@bp.post("/walks/<int:walk_id>/status")
+@allow(*STAFF)
+def set_status(walk_id: int):
+    walk = db.get_or_404(Walk, walk_id)
+    try:
+        walk.status = WalkStatus(request.form.get("status", ""))
+    except ValueError:
+        abort(400)
+    db.session.commit()
+    flash(_("The walk is now: %(status)s.", status=WALK_STATUS[walk.status]), "success")
+    return redirect(url_for("walks.view", walk_id=walk.id))
+
+
+@bp.get("/walks/<int:walk_id>/poster")
+@allow(*STAFF)
+def poster(walk_id: int):
+    """A printable page with the QR code and join code, for the pre-meeting."""
+    walk = db.get_or_404(Walk, walk_id)
+    return render_template("walks/poster.html", walk=walk, qr=qr_svg(walk, 10), join_url=join_url(walk))
+
+
+@bp.route("/join", methods=["GET", "POST"])
+@allow(ANYONE)
+def enter_code():
+    form = CodeForm()
+    if form.validate_on_submit():
+        walk = service.find_by_code(form.code.data)
+        if walk is not None:
+            return redirect(url_for("walks.join", code=walk.join_code))
+        form.code.errors.append(_("No walk has this code. Check it and try again."))
+    return render_template("walks/enter_code.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/j/<code>", methods=["GET", "POST"])
+@allow(ANYONE)
+def join(code: str):
+    walk = service.find_by_code(code)
+    if walk is None:
+        flash(_("No walk has this code. Check it and try again."), "error")
+        return redirect(url_for("walks.enter_code"))
+    if policy.is_participant(current_user, walk) and request.method == "GET":
+        return redirect(url_for("walks.view", walk_id=walk.id))
+    form = JoinForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            user = service.join(walk, current_user, form)
+        except service.JoinRefused as exc:
+            error = exc.message
+        else:
+            if not current_user.is_authenticated:
+                session.permanent = True  # a guest stays in for the evening
+                login_user(user)
+            flash(_("Welcome to the walk! Report what you see with the big button."), "success")
+            return redirect(url_for("walks.view", walk_id=walk.id))
+    status = 400 if (form.errors or error) else 200
+    return render_template("walks/join.html", walk=walk, form=form, error=error,
+                           finished=walk.status is WalkStatus.done), status
