@@ -8,9 +8,9 @@ def test_demo_seed_is_idempotent_and_complete(app):
         logins = demo.seed("demo-password")
         demo.seed("demo-password")
         assert {role for role, _ in logins} == {r.value for r in Role}
-        assert db.session.scalar(db.select(db.func.count(Walk.id))) == 1
+        assert db.session.scalar(db.select(db.func.count(Walk.id))) == 2
         assert db.session.scalar(db.select(db.func.count(Organisation.id))) == 4
-        walk = db.session.scalar(db.select(Walk))
+        walk = db.session.scalar(db.select(Walk).filter_by(join_code=demo.DEMO_WALK_CODE))
         assert walk.status is WalkStatus.done and len(walk.stops) >= 5
         observations = db.session.scalars(db.select(Observation)).all()
         assert 18 <= len(observations) <= 25

@@ -32,6 +32,7 @@ from .models import (
 )
 
 DEMO_WALK_CODE = "DEMO01"
+ONGOING_WALK_CODE = "KVALL2"
 
 ORGANISATIONS = [
     ("Härnösandshus AB", "Bostadsbolag"),
@@ -142,8 +143,28 @@ def seed(password: str) -> list[tuple[str, str]]:
 
     if db.session.scalar(db.select(Walk).filter_by(join_code=DEMO_WALK_CODE)) is None:
         _seed_walk(users, orgs)
+    if db.session.scalar(db.select(Walk).filter_by(join_code=ONGOING_WALK_CODE)) is None:
+        _seed_ongoing_walk(users)
     db.session.commit()
     return [(role.value, email) for role, email, _, _ in USERS]
+
+
+def _seed_ongoing_walk(users) -> None:
+    """Tonight's walk, open for reporting, so the demo can be tried at once."""
+    now = datetime.now(timezone.utc)
+    walk = Walk(
+        title="Trygghetsvandring Östanbäcken",
+        area="Östanbäcken",
+        starts_at=now.replace(minute=0, second=0, microsecond=0),
+        meeting_point="Östanbäckens centrum",
+        meeting_lat=ROUTE[2][0],
+        meeting_lon=ROUTE[2][1],
+        status=WalkStatus.ongoing,
+        join_code=ONGOING_WALK_CODE,
+        created_by=users[Role.coordinator],
+    )
+    walk.participants = [Participant(user=users[Role.walker], role_label="resident")]
+    db.session.add(walk)
 
 
 def _seed_walk(users, orgs) -> None:

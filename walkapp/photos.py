@@ -121,13 +121,17 @@ def process(data: bytes, *, max_bytes: int, max_pixels: int) -> ProcessedPhoto:
     register_heif()
     try:
         # Pillow only warns between MAX_IMAGE_PIXELS and twice that; refuse both.
+        # (catch_warnings is process-wide before Python 3.14; a race between
+        # threads could at worst leave this one filter in place, which is fine.)
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            im = Image.open(io.BytesIO(data), formats=list(ALLOWED_FORMATS))
+            im = Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise _too_many_pixels(max_pixels) from None
+        # Pillow's own cap was hit; name whichever limit is the lower.
+        raise _too_many_pixels(min(max_pixels, Image.MAX_IMAGE_PIXELS or max_pixels)) from None
     except UnidentifiedImageError:
-        raise _not_a_photo() from None
+        # A cut-off HEIC fails to open at all; say "damaged", not "not a photo".
+        raise (_unreadable() if _has_allowed_signature(data) else _not_a_photo()) from None
     except DECODE_ERRORS:
         raise _unreadable() from None
 
@@ -169,6 +173,20 @@ def process(data: bytes, *, max_bytes: int, max_pixels: int) -> ProcessedPhoto:
         width=display.width,
         height=display.height,
         gps=gps,
+    )
+
+
+# The HEIF brands pillow-heif opens.
+HEIF_BRANDS = {
+    b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs", b"mif1", b"msf1",
+}
+
+
+def _has_allowed_signature(data: bytes) -> bool:
+    return (
+        data.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n"))
+        or (data[:4] == b"RIFF" and data[8:12] == b"WEBP")
+        or (data[4:8] == b"ftyp" and data[8:12] in HEIF_BRANDS)
     )
 
 
@@ -251,8 +269,10 @@ def _gps(exif: Image.Exif | None) -> tuple[float, float] | None:
 
 
 def _degrees(dms, ref, negative: str) -> float:
-    degrees, minutes, seconds = (float(v) for v in dms)
-    value = degrees + minutes / 60 + seconds / 3600
+    parts = [float(v) for v in (dms if isinstance(dms, tuple) else (dms,))]
+    if not 1 <= len(parts) <= 3:
+        raise ValueError("not degrees, minutes, seconds")
+    value = sum(part / 60**i for i, part in enumerate(parts))
     if not math.isfinite(value):
         raise ValueError("not a number")
     if isinstance(ref, bytes):

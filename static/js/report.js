@@ -24,7 +24,7 @@
   var csrf = form.querySelector('input[name="csrf_token"]').value;
   var photos = [];          // {file, url, gps}
   var photoGps = null;
-  var placing = false;      // true while we move the map ourselves
+  var placedAt = null;      // where we last moved the map ourselves
 
   // ---- place -------------------------------------------------------------
   function setPlace(latlng, acc) {
@@ -34,14 +34,15 @@
     clearError("lat");
   }
   function moveTo(latlng, zoom, acc, status) {
-    placing = true;
-    map.setView(latlng, zoom || Math.max(map.getZoom(), 18));
-    setPlace(L.latLng(latlng), acc);
+    placedAt = L.latLng(latlng);
+    map.setView(placedAt, zoom || Math.max(map.getZoom(), 18));
+    setPlace(placedAt, acc);
     whereStatus.textContent = status || msg("chosen");
-    placing = false;
   }
   map.on("moveend", function () {
-    if (placing) return;
+    // The move we made ourselves keeps its GPS accuracy; a user's pan replaces it.
+    if (placedAt && map.getCenter().distanceTo(placedAt) < 1) return;
+    placedAt = null;
     setPlace(map.getCenter(), null);
     whereStatus.textContent = msg("chosen");
   });

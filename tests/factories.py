@@ -1,0 +1,37 @@
+"""Small builders for test data (inside an app context)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from walkapp.extensions import db
+from walkapp.models import Category, Observation, Participant, User, Walk, WalkStatus
+
+HERE = (62.6323, 17.9379)  # Stora torget, Härnösand
+
+
+def make_walk(status=WalkStatus.ongoing, participants=(), code=None, **fields) -> Walk:
+    walk = Walk(title=fields.pop("title", "Kvällsvandring"), starts_at=datetime.now(timezone.utc),
+                status=status, join_code=code or f"W{db.session.scalar(db.select(db.func.count(Walk.id))) + 1}ABCD"[:6],
+                meeting_lat=HERE[0], meeting_lon=HERE[1], **fields)
+    for user_id in participants:
+        walk.participants.append(Participant(user=db.session.get(User, user_id), role_label="resident"))
+    db.session.add(walk)
+    db.session.commit()
+    db.session.refresh(walk)  # loaded, so its columns stay readable after the context ends
+    return walk
+
+
+def make_observation(reporter_id: int | None, walk: Walk | None = None, code="belysning",
+                     lat=HERE[0], lon=HERE[1], **fields) -> Observation:
+    category = db.session.scalar(db.select(Category).filter_by(code=code))
+    obs = Observation(lat=lat, lon=lon, category=category, kind=category.kind,
+                      reporter=db.session.get(User, reporter_id) if reporter_id else None,
+                      walk=walk, **fields)
+    db.session.add(obs)
+    db.session.commit()
+    db.session.refresh(obs)
+    return obs
+
+
+def count(model) -> int:
+    return db.session.scalar(db.select(db.func.count()).select_from(model))
