@@ -1,0 +1,202 @@
+"""Walks: coordinators plan them; people join by link, code or QR; reporting through the page."""
+import io
+import json
+
+from walkapp.extensions import db
+from walkapp.models import Event, Observation, Participant, Role, Stop, User, Walk, WalkStatus
+
+from . import photo_samples as samples
+from .factories import HERE, count, make_observation, make_walk
+
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def walk_form(**overrides):
+    data = {"title": "Vandring i Säter", "area": "Säter", "starts_at": "2026-12-03T18:00",
+            "meeting_point": "Säters skola", "meeting_lat": "62.64", "meeting_lon": "17.91",
+            "status": "planned",
+            "stops": json.dumps([{"name": "Skolan", "lat": 62.64, "lon": 17.91},
+                                 {"name": "Tunneln", "lat": 62.641, "lon": 17.915}])}
+    data.update(overrides)
+    return data
+
+
+def test_coordinator_creates_and_edits_a_walk(app, client, users, auth):
+    auth.login_as(Role.coordinator)
+    response = client.post("/walks/new", data=walk_form())
+    assert response.status_code == 302
+    with app.app_context():
+        walk = db.session.scalar(db.select(Walk))
+        assert walk.title == "Vandring i Säter" and len(walk.join_code) == 6
+        assert walk.starts_at.hour == 17  # 18:00 Stockholm time is 17:00 UTC in December
+        assert [s.name for s in walk.stops] == ["Skolan", "Tunneln"]
+        assert walk.route["coordinates"] == [[17.91, 62.64], [17.915, 62.641]]
+        walk_id = walk.id
+    page = client.get(f"/walks/{walk_id}/edit").get_data(as_text=True)
+    assert 'value="2026-12-03T18:00"' in page and "Tunneln" in page
+    response = client.post(f"/walks/{walk_id}/edit", data=walk_form(
+        stops=json.dumps([{"name": "Bara ett", "lat": 62.6, "lon": 17.9}]), status="ongoing"))
+    assert response.status_code == 302
+    with app.app_context():
+        walk = db.session.get(Walk, walk_id)
+        assert walk.status is WalkStatus.ongoing and [s.name for s in walk.stops] == ["Bara ett"]
+        assert walk.route is None and count(Stop) == 1
+
+
+def test_bad_walk_input_keeps_values(app, client, users, auth):
+    auth.login_as(Role.coordinator)
+    response = client.post("/walks/new", data=walk_form(title="Min vandring", starts_at="i morgon",
+                                                        stops="[{\"lat\": \"nan\"}]"))
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert 'value="Min vandring"' in page
+    assert "Rutten kunde inte läsas" in page
+    with app.app_context():
+        assert count(Walk) == 0
+
+
+def test_walkers_cannot_plan_walks(client, users, auth):
+    auth.login_as(Role.walker)
+    assert client.post("/walks/new", data=walk_form()).status_code == 403
+
+
+def test_guest_joins_by_link_and_reports(app, client, users):
+    with app.app_context():
+        walk_id = make_walk(code="JOIN22").id
+    page = client.get("/j/join22").get_data(as_text=True)  # codes are case-insensitive
+    assert "Ditt namn" in page and "Polis" in page and "Vuxna på stan" in page
+    response = client.post("/j/JOIN22", data={"name": "Petra", "role_label": "police", "email": "petra@example.se"})
+    assert response.status_code == 302 and response.headers["Location"] == f"/walks/{walk_id}"
+    with app.app_context():
+        guest = db.session.scalar(db.select(User).filter_by(is_guest=True))
+        assert guest.name == "Petra" and guest.role is Role.walker and guest.password_hash is None
+        participant = db.session.scalar(db.select(Participant))
+        assert (participant.role_label, participant.email) == ("police", "petra@example.se")
+    walk_page = client.get(f"/walks/{walk_id}").get_data(as_text=True)
+    assert "Rapportera en observation" in walk_page
+    # the page form without JavaScript works too
+    response = client.post("/report", content_type="multipart/form-data", data={
+        "walk": str(walk_id), "category": "belysning", "lat": str(HERE[0]), "lon": str(HERE[1]),
+        "description": XSS, "rating": "4", "photos": [(io.BytesIO(samples.png_bytes()), "p.png")]})
+    assert response.status_code == 302 and response.headers["Location"] == f"/walks/{walk_id}"
+    with app.app_context():
+        obs = db.session.scalar(db.select(Observation))
+        assert obs.source.value == "walk" and obs.walk_id == walk_id and obs.reporter.name == "Petra"
+        assert len(obs.photos) == 1 and obs.safety_rating == 4
+        obs_id = obs.id
+    for url in (f"/walks/{walk_id}", f"/observations/{obs_id}"):
+        html = client.get(url).get_data(as_text=True)
+        assert XSS not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_join_asks_for_name_and_role(app, client):
+    with app.app_context():
+        make_walk(code="NAME22")
+    response = client.post("/j/NAME22", data={"name": "  ", "role_label": ""})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Välj hur du deltar." in page
+    response = client.post("/j/NAME22", data={"name": "", "role_label": "resident"})
+    assert response.status_code == 400 and "Skriv ditt namn" in response.get_data(as_text=True)
+    with app.app_context():
+        assert count(User) == 0 and count(Participant) == 0
+
+
+def test_unknown_code_and_finished_walk(app, client):
+    with app.app_context():
+        make_walk(status=WalkStatus.done, code="OVER22")
+    response = client.get("/j/NOPE99")
+    assert response.status_code == 302 and response.headers["Location"] == "/join"
+    response = client.post("/join", data={"code": "nope99"})
+    assert response.status_code == 400 and "Ingen vandring har den koden" in response.get_data(as_text=True)
+    assert client.post("/join", data={"code": "over 22"}).headers["Location"] == "/j/OVER22"
+    page = client.get("/j/OVER22").get_data(as_text=True)
+    assert "Vandringen är avslutad" in page and 'name="role_label"' not in page
+    response = client.post("/j/OVER22", data={"name": "Sen", "role_label": "resident"})
+    assert response.status_code == 400
+    with app.app_context():
+        assert count(User) == 0
+
+
+def test_signed_in_user_joins_without_a_guest_account(app, client, users, auth):
+    with app.app_context():
+        walk_id = make_walk(code="REGI22").id
+    auth.login_as(Role.responder)
+    page = client.get("/j/REGI22").get_data(as_text=True)
+    assert 'name="name"' not in page
+    assert client.post("/j/REGI22", data={"role_label": "property_owner"}).status_code == 302
+    assert client.get(f"/walks/{walk_id}").status_code == 200
+    with app.app_context():
+        assert count(User) == len(Role)
+
+
+def test_coordinator_sees_join_link_code_and_qr(app, client, users, auth):
+    with app.app_context():
+        walk_id = make_walk(code="QRQR22").id
+    auth.login_as(Role.coordinator)
+    page = client.get(f"/walks/{walk_id}").get_data(as_text=True)
+    assert "http://localhost/j/QRQR22" in page and "QRQR22" in page and "<svg" in page
+    poster = client.get(f"/walks/{walk_id}/poster").get_data(as_text=True)
+    assert "<svg" in poster and "QRQR22" in poster and "Skriv ut" in poster
+
+
+def test_marking_a_walk_done_stops_additions(app, client, users, auth):
+    with app.app_context():
+        walk = make_walk(participants=[users[Role.walker]], code="STOP22")
+        walk_id = walk.id
+        obs_id = make_observation(users[Role.walker], walk).id
+    auth.login_as(Role.coordinator)
+    assert client.post(f"/walks/{walk_id}/status", data={"status": "done"}).status_code == 302
+    assert client.post(f"/walks/{walk_id}/status", data={"status": "bogus"}).status_code == 400
+    auth.logout()
+    auth.login_as(Role.walker)
+    assert "Vandringen är avslutad" in client.get(f"/walks/{walk_id}").get_data(as_text=True)
+    assert client.get(f"/observations/{obs_id}/edit").status_code == 403
+
+
+def test_reporter_edits_own_observation_during_the_walk(app, client, users, auth):
+    with app.app_context():
+        walk = make_walk(participants=[users[Role.walker]], code="EDIT22")
+        obs_id = make_observation(users[Role.walker], walk, description="Före").id
+    auth.login_as(Role.walker)
+    page = client.get(f"/observations/{obs_id}/edit").get_data(as_text=True)
+    assert "Före" in page and 'name="version" value="1"' in page
+    response = client.post(f"/observations/{obs_id}/edit", content_type="multipart/form-data", data={
+        "category": "klotter", "lat": str(HERE[0]), "lon": str(HERE[1]), "description": "Efter",
+        "version": "1", "photos": [(io.BytesIO(samples.webp_bytes()), "w.webp")]})
+    assert response.status_code == 302
+    with app.app_context():
+        obs = db.session.get(Observation, obs_id)
+        assert obs.description == "Efter" and obs.category.code == "klotter" and len(obs.photos) == 1
+        edit = db.session.scalar(db.select(Event).filter_by(action="edited"))
+        assert edit.data["description"] == ["Före", "Efter"]
+    # a stale version is refused and the typed text is kept
+    response = client.post(f"/observations/{obs_id}/edit", data={
+        "category": "klotter", "lat": str(HERE[0]), "lon": str(HERE[1]), "description": "Tredje", "version": "1"})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Någon har ändrat observationen under tiden" in page and "Tredje" in page
+    with app.app_context():
+        assert db.session.get(Observation, obs_id).description == "Efter"
+
+
+def test_failed_page_submit_keeps_values(app, client, users, auth):
+    auth.login_as(Role.walker)
+    response = client.post("/report", data={"category": "klotter", "lat": "", "lon": "",
+                                            "description": "Klotter på muren", "rating": "7"})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Välj en plats på kartan." in page
+    assert "Klotter på muren" in page
+    assert 'value="klotter" checked' in page and 'value="7" checked' in page
+    with app.app_context():
+        assert count(Observation) == 0
+
+
+def test_walk_list_shows_only_my_walks(app, client, users, auth):
+    with app.app_context():
+        make_walk(participants=[users[Role.walker]], code="MINE33", title="Min vandring")
+        make_walk(code="THEI33", title="Annans vandring")
+    auth.login_as(Role.walker)
+    page = client.get("/walks").get_data(as_text=True)
+    assert "Min vandring" in page and "Annans vandring" not in page
