@@ -57,7 +57,8 @@ def test_compiled_catalogs_are_current():
 
         with open(folder / "messages.po", "rb") as f:
             po = {key(m.id): key(m.string) for m in read_po(f)
-                  if m.id and all(key(m.string) if m.pluralizable else [m.string]) and not m.fuzzy}
+                  if m.id and all(key(m.string) if m.pluralizable else [m.string]) and not m.fuzzy
+                  and key(m.string) != key(m.id)}
         with open(folder / "messages.mo", "rb") as f:
             mo = {key(m.id): key(m.string) for m in read_mo(f)  # untranslated plurals echo their ids
                   if m.id and all(key(m.string) if m.pluralizable else [m.string]) and key(m.string) != key(m.id)}
