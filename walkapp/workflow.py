@@ -1,0 +1,259 @@
+"""The one state machine for observations (DESIGN.md, Workflow).
+
+Every status change goes through move(): it checks the role, the state and the
+required fields, sets the timestamps, writes one Event and sends the
+`observation_moved` signal (the hook for notifying responders and reporters).
+Views and the API call it; nothing else changes a status.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from blinker import Namespace
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from .extensions import db
+from .models import (
+    Event,
+    Kind,
+    Observation,
+    Organisation,
+    Priority,
+    Role,
+    Status,
+    Visibility,
+    utcnow,
+)
+
+signals = Namespace()
+# Sent after every move, before commit: sender=the Observation, event=the Event.
+observation_moved = signals.signal("observation-moved")
+
+STAFF = frozenset({Role.coordinator, Role.admin})
+RESPONDERS = frozenset({Role.responder})
+OPEN = frozenset({Status.new, Status.accepted, Status.assigned, Status.in_progress, Status.fixed})
+CLOSED = frozenset({Status.verified, Status.wont_fix, Status.rejected, Status.duplicate})
+DEFAULT_DUE_DAYS = {Priority.high: 7, Priority.normal: 30, Priority.low: 90}
+
+
+class Action(str, enum.Enum):
+    accept = "accept"
+    reject = "reject"
+    duplicate = "duplicate"
+    assign = "assign"
+    wont_fix = "wont_fix"
+    start = "start"
+    fix = "fix"
+    decline = "decline"
+    verify = "verify"
+    reopen = "reopen"
+
+
+@dataclass(frozen=True)
+class Rule:
+    sources: frozenset[Status]
+    roles: frozenset[Role]
+    requires: tuple[str, ...] = ()
+    # target state; for reopen it depends on where the item is (see REOPEN_TO)
+    target: Status | None = None
+
+
+RULES: dict[Action, Rule] = {
+    Action.accept: Rule(frozenset({Status.new}), STAFF, (), Status.accepted),
+    Action.reject: Rule(frozenset({Status.new}), STAFF, ("reason",), Status.rejected),
+    Action.duplicate: Rule(frozenset({Status.new, Status.accepted}), STAFF, ("duplicate_of",), Status.duplicate),
+    # assigning again moves an assigned item to another organisation
+    Action.assign: Rule(frozenset({Status.accepted, Status.assigned}), STAFF,
+                        ("organisation", "priority", "due_date"), Status.assigned),
+    Action.wont_fix: Rule(frozenset({Status.accepted}), STAFF, ("reason",), Status.wont_fix),
+    # responders act on their organisation's tasks; coordinators may record it for them
+    Action.start: Rule(frozenset({Status.assigned}), RESPONDERS | STAFF, (), Status.in_progress),
+    Action.fix: Rule(frozenset({Status.assigned, Status.in_progress}), RESPONDERS | STAFF, (), Status.fixed),
+    Action.decline: Rule(frozenset({Status.assigned, Status.in_progress}), RESPONDERS, ("reason",), Status.accepted),
+    Action.verify: Rule(frozenset({Status.fixed}), STAFF, (), Status.verified),
+    Action.reopen: Rule(frozenset({Status.fixed}) | CLOSED, STAFF),
+}
+REOPEN_TO = {
+    Status.fixed: Status.assigned,
+    Status.verified: Status.assigned,
+    Status.wont_fix: Status.accepted,
+    Status.rejected: Status.new,
+    Status.duplicate: Status.new,
+}
+
+ACTION_LABELS = {
+    Action.accept: _l("Accept"),
+    Action.reject: _l("Reject"),
+    Action.duplicate: _l("Mark as duplicate"),
+    Action.assign: _l("Assign"),
+    Action.wont_fix: _l("Will not be fixed"),
+    Action.start: _l("Start work"),
+    Action.fix: _l("Mark as fixed"),
+    Action.decline: _l("Not our responsibility"),
+    Action.verify: _l("Verify"),
+    Action.reopen: _l("Reopen"),
+}
+
+
+class WorkflowError(Exception):
+    """A refused move: {field: [messages]}; nothing was changed."""
+
+    def __init__(self, errors: dict[str, list]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+@dataclass
+class MoveInput:
+    reason: str = ""
+    comment: str = ""
+    public: bool = False
+    organisation: Organisation | None = None
+    priority: Priority | None = None
+    due_date: date | None = None
+    duplicate_of: Observation | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def target_state(action: Action, obs: Observation) -> Status:
+    rule = RULES[action]
+    return rule.target or REOPEN_TO[obs.status]
+
+
+def may(user, action: Action, obs: Observation) -> bool:
+    """Whether this user may do this action on this item now (fields aside)."""
+    rule = RULES[action]
+    if obs.kind is Kind.positive or obs.status not in rule.sources or user.role not in rule.roles:
+        return False
+    if user.role is Role.responder:
+        return user.organisation_id is not None and obs.organisation_id == user.organisation_id
+    return True
+
+
+def allowed_actions(user, obs: Observation) -> list[Action]:
+    return [action for action in Action if may(user, action, obs)]
+
+
+def default_due_date(priority: Priority, today: date | None = None) -> date:
+    days = current_app.config.get("DUE_DAYS", {}).get(priority.value, DEFAULT_DUE_DAYS[priority])
+    return (today or utcnow().date()) + timedelta(days=int(days))
+
+
+def _check(user, action: Action, obs: Observation, data: MoveInput) -> None:
+    if not may(user, action, obs):
+        raise WorkflowError({"action": [_l("This action is not possible for this item now.")]})
+    errors: dict[str, list] = {}
+    for name in RULES[action].requires:
+        value = getattr(data, name)
+        if isinstance(value, str):
+            value = value.strip()
+        if not value:
+            errors[name] = [REQUIRED_MESSAGES[name]]
+    if data.organisation is not None and not data.organisation.active and action is Action.assign:
+        errors["organisation"] = [_l("This organisation is deactivated.")]
+    if action is Action.duplicate and data.duplicate_of is not None:
+        original = data.duplicate_of
+        if original.id == obs.id or original.status is Status.duplicate:
+            errors["duplicate_of"] = [_l("Choose another item, not this one or a duplicate.")]
+    if errors:
+        raise WorkflowError(errors)
+
+
+REQUIRED_MESSAGES = {
+    "reason": _l("Give a reason."),
+    "organisation": _l("Choose the responsible organisation."),
+    "priority": _l("Choose a priority."),
+    "due_date": _l("Choose a due date."),
+    "duplicate_of": _l("Choose the item this duplicates."),
+}
+
+
+def move(user, obs: Observation, action: Action, data: MoveInput | None = None,
+         now: datetime | None = None) -> Event:
+    """Do one move; adds the Event to the session (the caller commits)."""
+    data = data or MoveInput()
+    _check(user, action, obs, data)
+    now = now or utcnow()
+    before, after = obs.status, target_state(action, obs)
+    details: dict = dict(data.extra)
+
+    if action is Action.accept:
+        obs.accepted_at = now
+    elif action is Action.assign:
+        obs.organisation, obs.priority, obs.due_date = data.organisation, data.priority, data.due_date
+        obs.assigned_at = now
+        details.update(organisation=data.organisation.name, priority=data.priority.value,
+                       due_date=data.due_date.isoformat())
+    elif action is Action.fix:
+        obs.fixed_at = now
+    elif action is Action.decline:
+        details["organisation"] = obs.organisation.name if obs.organisation else None
+        obs.organisation = None  # back with the coordinator, no longer the organisation's task
+    elif action is Action.duplicate:
+        merge_into(data.duplicate_of, obs, user, now)
+        obs.duplicate_of = data.duplicate_of
+        details["duplicate_of"] = data.duplicate_of.id
+    elif action is Action.reopen:
+        obs.closed_at = None
+        if before is Status.duplicate:
+            details["duplicate_of"] = obs.duplicate_of_id
+            obs.duplicate_of = None
+        if after in (Status.assigned, Status.accepted):
+            obs.fixed_at = None
+    if after in CLOSED:
+        obs.closed_at = now
+    obs.status = after
+
+    text = "\n\n".join(part for part in (data.reason.strip(), data.comment.strip()) if part)
+    event = Event(
+        observation=obs, actor=user, created_at=now, action=action.value,
+        from_status=before, to_status=after, comment=text,
+        visibility=Visibility.public if data.public else Visibility.internal,
+        data=details or None,
+    )
+    db.session.add(event)
+    observation_moved.send(obs, event=event)
+    return event
+
+
+def merge_into(original: Observation, duplicate: Observation, user, now: datetime) -> None:
+    """Photos and comments of a duplicate carry over to the original; both histories link."""
+    for photo in list(duplicate.photos):
+        photo.observation = original
+    for event in duplicate.events:
+        if event.comment and event.action in ("comment", "contribution", "reported"):
+            db.session.add(Event(
+                observation=original, actor=event.actor, created_at=event.created_at,
+                action="comment", comment=event.comment, visibility=event.visibility,
+                data={"from_duplicate": duplicate.id},
+            ))
+    if duplicate.description:
+        db.session.add(Event(
+            observation=original, actor=duplicate.reporter, created_at=duplicate.created_at,
+            action="comment", comment=duplicate.description, visibility=Visibility.internal,
+            data={"from_duplicate": duplicate.id},
+        ))
+    db.session.add(Event(
+        observation=original, actor=user, created_at=now, action="merged",
+        data={"duplicate": duplicate.id},
+    ))
+
+
+def add_comment(user, obs: Observation, text: str, public: bool = False) -> Event:
+    text = (text or "").strip()
+    if not text:
+        raise WorkflowError({"comment": [_l("Write a comment.")]})
+    if public and user.role not in STAFF:
+        public = False  # only coordinators publish
+    event = Event(observation=obs, actor=user, action="comment", comment=text,
+                  visibility=Visibility.public if public else Visibility.internal)
+    db.session.add(event)
+    return event
+
+
+def is_overdue(obs: Observation, today: date | None = None) -> bool:
+    return (obs.due_date is not None and obs.status in (Status.assigned, Status.in_progress)
+            and obs.due_date < (today or utcnow().date()))
