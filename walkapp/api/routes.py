@@ -8,8 +8,9 @@ from flask_login import current_user
 from .. import policy
 from ..access import SIGNED_IN, allow
 from ..extensions import db
-from ..models import Observation, Status
+from ..models import Observation
 from ..observations import service
+from ..observations.filters import FilterError, ObservationFilter
 from ..observations.forms import ContributionForm, ObservationForm
 from . import bp
 
@@ -33,46 +34,14 @@ def visible_or_abort(obs_id: int) -> Observation:
     return obs
 
 
-def parse_filters(args) -> dict:
-    filters, errors = {}, {}
-    if args.get("bbox"):
-        try:
-            values = [float(v) for v in args["bbox"].split(",")]
-            if len(values) != 4 or values[0] > values[2] or values[1] > values[3]:
-                raise ValueError
-            filters["bbox"] = values
-        except ValueError:
-            errors["bbox"] = [_("Give bbox as min_lon,min_lat,max_lon,max_lat.")]
-    if args.get("walk"):
-        if args["walk"].isdigit():
-            filters["walk_id"] = int(args["walk"])
-        else:
-            errors["walk"] = [_("Give the walk as a number.")]
-    if args.get("status"):
-        try:
-            filters["statuses"] = [Status(s) for s in args["status"].split(",")]
-        except ValueError:
-            errors["status"] = [_("Unknown status.")]
-    if args.get("category"):
-        filters["categories"] = args["category"].split(",")
-    if args.get("since"):
-        try:
-            filters["since"] = service.parse_since(args["since"])
-        except ValueError:
-            errors["since"] = [_("Give since as an ISO 8601 time with a time zone.")]
-    if errors:
-        raise service.InvalidInput(errors)
-    return filters
-
-
 @bp.get("/observations")
 @allow(SIGNED_IN)
 def observations():
     try:
-        filters = parse_filters(request.args)
-    except service.InvalidInput as exc:
+        filters = ObservationFilter.from_args(request.args)
+    except FilterError as exc:
         return errors_response(exc.errors)
-    rows = db.session.scalars(service.list_query(current_user, **filters).limit(service.MAX_FEATURES + 1))
+    rows = db.session.scalars(service.list_query(current_user, filters).limit(service.MAX_FEATURES + 1))
     rows = rows.unique().all()
     truncated = len(rows) > service.MAX_FEATURES
     return jsonify(service.feature_collection(rows[: service.MAX_FEATURES], current_user, truncated))

@@ -6,12 +6,10 @@ functions; permission rules come from policy.py.
 from __future__ import annotations
 
 import math
-from datetime import datetime
-
 from flask import current_app, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import and_, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import photos, policy
@@ -189,26 +187,16 @@ def nearby_open(user, lat: float, lon: float, category_code: str | None, radius_
     return sorted([(o, d) for o, d in found if d <= radius_m], key=lambda pair: pair[1])
 
 
-def list_query(user, *, bbox=None, walk_id=None, statuses=None, categories=None, since=None):
+def list_query(user, filters=None):
+    """What the user may see, narrowed by an ObservationFilter, newest first."""
     query = (
         select(Observation)
         .where(policy.visible_observations(user))
-        .options(joinedload(Observation.category), selectinload(Observation.photos))
+        .options(joinedload(Observation.category), joinedload(Observation.organisation),
+                 selectinload(Observation.photos))
         .order_by(Observation.created_at.desc(), Observation.id.desc())
     )
-    if bbox:
-        min_lon, min_lat, max_lon, max_lat = bbox
-        query = query.where(and_(Observation.lat.between(min_lat, max_lat),
-                                 Observation.lon.between(min_lon, max_lon)))
-    if walk_id is not None:
-        query = query.where(Observation.walk_id == walk_id)
-    if statuses:
-        query = query.where(Observation.status.in_(statuses))
-    if categories:
-        query = query.join(Observation.category).where(Category.code.in_(categories))
-    if since is not None:
-        query = query.where(Observation.updated_at >= since)
-    return query
+    return filters.apply(query) if filters is not None else query
 
 
 def photo_urls(photo) -> dict[str, str]:
@@ -256,12 +244,3 @@ def feature_collection(observations, user, truncated: bool = False) -> dict:
         "features": [feature(o, user) for o in observations],
         "truncated": truncated,
     }
-
-
-def parse_since(value: str) -> datetime:
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        raise ValueError("timezone required")
-    return moment
-
-

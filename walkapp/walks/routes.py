@@ -15,6 +15,7 @@ from ..extensions import db
 from ..labels import PARTICIPANT_ROLES, STATUS, WALK_STATUS
 from ..models import Participant, Walk, WalkStatus
 from ..observations import service as observations
+from ..observations.filters import ObservationFilter
 from . import bp, service
 from .forms import CodeForm, JoinForm, WalkForm, local_zone
 
@@ -67,7 +68,7 @@ def edit(walk_id: int | None = None):
 @allow(SIGNED_IN)
 def view(walk_id: int):
     walk = visible_walk_or_abort(walk_id)
-    rows = db.session.scalars(observations.list_query(current_user, walk_id=walk.id)).unique().all()
+    rows = db.session.scalars(observations.list_query(current_user, ObservationFilter(walk_id=walk.id))).unique().all()
     centre = [walk.meeting_lat, walk.meeting_lon] if walk.meeting_lat else None
     the_map = maps.embed(maps.base_map(current_app.config, location=centre, zoom=15))
     participants = db.session.scalars(

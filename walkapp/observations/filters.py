@@ -1,0 +1,139 @@
+"""One filter language for observation lists: the inbox, its map and the JSON API.
+
+Filters live in the query string (bookmarkable, shareable): status, category,
+walk, source, organisation, priority, overdue, from, to, q, bbox, since.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import and_, or_, select
+
+from ..models import Category, Observation, Priority, Source, Status, utcnow
+
+OVERDUE_STATES = (Status.assigned, Status.in_progress)
+
+
+class FilterError(Exception):
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+def _split(value: str | None) -> list[str]:
+    return [v for v in (value or "").split(",") if v]
+
+
+@dataclass
+class ObservationFilter:
+    statuses: list[Status] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    sources: list[Source] = field(default_factory=list)
+    walk_id: int | None = None
+    organisation_id: int | None = None
+    priority: Priority | None = None
+    overdue: bool = False
+    date_from: date | None = None
+    date_to: date | None = None
+    text: str = ""
+    bbox: tuple[float, float, float, float] | None = None
+    since: datetime | None = None
+
+    @classmethod
+    def from_args(cls, args) -> "ObservationFilter":
+        """Parse request args; the same key may repeat (?status=new&status=fixed) or use commas."""
+        def values(key):
+            return [v for raw in args.getlist(key) for v in _split(raw)]
+
+        f, errors = cls(), {}
+
+        def parse(key, convert, message):
+            try:
+                return convert()
+            except (ValueError, TypeError):
+                errors[key] = [message]
+                return None
+
+        f.statuses = parse("status", lambda: [Status(v) for v in values("status")], _("Unknown status.")) or []
+        f.sources = parse("source", lambda: [Source(v) for v in values("source")], _("Unknown source.")) or []
+        f.categories = values("category")
+        if args.get("walk"):
+            f.walk_id = parse("walk", lambda: int(args["walk"]), _("Give the walk as a number."))
+        if args.get("organisation"):
+            f.organisation_id = parse("organisation", lambda: int(args["organisation"]), _("Unknown organisation."))
+        if args.get("priority"):
+            f.priority = parse("priority", lambda: Priority(args["priority"]), _("Unknown priority."))
+        f.overdue = args.get("overdue") in ("1", "true", "on", "yes")
+        for key, attr in (("from", "date_from"), ("to", "date_to")):
+            if args.get(key):
+                setattr(f, attr, parse(key, lambda k=key: date.fromisoformat(args[k]), _("Give the date as YYYY-MM-DD.")))
+        f.text = (args.get("q") or "").strip()[:200]
+        if args.get("bbox"):
+            def bbox():
+                box = tuple(float(v) for v in args["bbox"].split(","))
+                if len(box) != 4 or box[0] > box[2] or box[1] > box[3]:
+                    raise ValueError
+                return box
+            f.bbox = parse("bbox", bbox, _("Give bbox as min_lon,min_lat,max_lon,max_lat."))
+        if args.get("since"):
+            def since():
+                moment = datetime.fromisoformat(args["since"].replace("Z", "+00:00"))
+                if moment.tzinfo is None:
+                    raise ValueError
+                return moment
+            f.since = parse("since", since, _("Give since as an ISO 8601 time with a time zone."))
+        if errors:
+            raise FilterError(errors)
+        return f
+
+    def apply(self, query, *, with_status: bool = True):
+        conditions = []
+        if with_status and self.statuses:
+            conditions.append(Observation.status.in_(self.statuses))
+        if self.categories:
+            conditions.append(Observation.category_id.in_(
+                select(Category.id).where(Category.code.in_(self.categories))
+            ))
+        if self.sources:
+            conditions.append(Observation.source.in_(self.sources))
+        if self.walk_id is not None:
+            conditions.append(Observation.walk_id == self.walk_id)
+        if self.organisation_id is not None:
+            conditions.append(Observation.organisation_id == self.organisation_id)
+        if self.priority is not None:
+            conditions.append(Observation.priority == self.priority)
+        if self.overdue:
+            conditions.append(and_(Observation.status.in_(OVERDUE_STATES), Observation.due_date < utcnow().date()))
+        zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+        if self.date_from:
+            conditions.append(Observation.created_at >= datetime.combine(self.date_from, time.min, zone))
+        if self.date_to:
+            conditions.append(Observation.created_at < datetime.combine(self.date_to + timedelta(days=1), time.min, zone))
+        if self.text:
+            pattern = f"%{self.text.replace('%', '').replace('_', '')}%"
+            conditions.append(or_(Observation.description.ilike(pattern),
+                                  Observation.id == (int(self.text.lstrip("#")) if self.text.lstrip("#").isdigit() else -1)))
+        if self.bbox:
+            min_lon, min_lat, max_lon, max_lat = self.bbox
+            conditions.append(and_(Observation.lat.between(min_lat, max_lat), Observation.lon.between(min_lon, max_lon)))
+        if self.since is not None:
+            conditions.append(Observation.updated_at >= self.since)
+        return query.where(*conditions) if conditions else query
+
+    def to_args(self, **changes) -> dict:
+        """The filter as query-string arguments (for links that keep the current view)."""
+        args = {
+            "status": ",".join(s.value for s in self.statuses), "category": ",".join(self.categories),
+            "source": ",".join(s.value for s in self.sources), "walk": self.walk_id,
+            "organisation": self.organisation_id, "priority": self.priority.value if self.priority else None,
+            "overdue": "1" if self.overdue else None,
+            "from": self.date_from.isoformat() if self.date_from else None,
+            "to": self.date_to.isoformat() if self.date_to else None, "q": self.text,
+        }
+        args.update(changes)
+        return {k: v for k, v in args.items() if v not in (None, "")}
+
