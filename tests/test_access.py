@@ -41,6 +41,8 @@ EXPECTED = {
     "api.observations": (API_LOGIN, OK, OK, OK, OK),
     "api.observation": (API_LOGIN, OK, DENIED, OK, OK),
     "api.nearby": (API_LOGIN, OK, OK, OK, OK),
+    "api.extent": (API_LOGIN, OK, OK, OK, OK),
+    "triage.inbox": (LOGIN, DENIED, DENIED, OK, OK),
 }
 QUERY = {"api.nearby": "?lat=62.6323&lon=17.9379&category=belysning"}
 

@@ -48,9 +48,10 @@ def create_app(test_config: dict | None = None, *, local: bool = False) -> Flask
     from .auth import bp as auth_bp
     from .main import bp as main_bp
     from .observations import bp as observations_bp
+    from .triage import bp as triage_bp
     from .walks import bp as walks_bp
 
-    for blueprint in (main_bp, auth_bp, admin_bp, walks_bp, observations_bp, api_bp):
+    for blueprint in (main_bp, auth_bp, admin_bp, walks_bp, observations_bp, triage_bp, api_bp):
         app.register_blueprint(blueprint)
     errors.init_app(app)
     cli.init_app(app)

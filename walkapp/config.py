@@ -52,6 +52,10 @@ class Defaults:
     PHOTOS_PER_OBSERVATION = 5
     MAX_CONTENT_LENGTH = 5 * 20 * 1024 * 1024 + 1024 * 1024
     DUPLICATE_RADIUS_M = 25
+    # Above this many items in a map view, the API sends grid clusters instead of points.
+    MAP_MAX_POINTS = 500
+    # Default days to the due date, by priority.
+    DUE_DAYS = {"high": 7, "normal": 30, "low": 90}
 
 
 WEAK_SECRETS = {"dev", "secret", "changeme", "change-me", "development", "test"}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import enum
+import math
 import secrets
 from datetime import date, datetime, timezone
 from typing import Any, Optional
@@ -65,11 +66,13 @@ def str_enum(enum_cls: type[enum.Enum], length: int = 20) -> Enum:
 
 
 @event.listens_for(Engine, "connect")
-def _sqlite_foreign_keys(dbapi_connection, connection_record):
+def _sqlite_setup(dbapi_connection, connection_record):
+    """SQLite: enforce foreign keys, and provide floor() as PostgreSQL has it."""
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+        dbapi_connection.create_function("floor", 1, math.floor, deterministic=True)
 
 
 class Role(str, enum.Enum):

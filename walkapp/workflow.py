@@ -36,7 +36,6 @@ STAFF = frozenset({Role.coordinator, Role.admin})
 RESPONDERS = frozenset({Role.responder})
 OPEN = frozenset({Status.new, Status.accepted, Status.assigned, Status.in_progress, Status.fixed})
 CLOSED = frozenset({Status.verified, Status.wont_fix, Status.rejected, Status.duplicate})
-DEFAULT_DUE_DAYS = {Priority.high: 7, Priority.normal: 30, Priority.low: 90}
 
 
 class Action(str, enum.Enum):
@@ -138,7 +137,7 @@ def allowed_actions(user, obs: Observation) -> list[Action]:
 
 
 def default_due_date(priority: Priority, today: date | None = None) -> date:
-    days = current_app.config.get("DUE_DAYS", {}).get(priority.value, DEFAULT_DUE_DAYS[priority])
+    days = current_app.config["DUE_DAYS"][priority.value]  # configurable per deployment
     return (today or utcnow().date()) + timedelta(days=int(days))
 
 

@@ -16,6 +16,8 @@
   var cluster = L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 40 });
   map.addLayer(cluster);
   var features = [];
+  var loaded = null;        // the last answer, to skip redrawing when nothing changed
+  var openId = null;        // the item whose popup is open, reopened after a redraw
   var fitted = false;
 
   var route = JSON.parse(d.route || "null");
@@ -82,15 +84,20 @@
   }
   function render() {
     var shown = features.filter(function (f) { return !onlyMine.checked || f.properties.mine; });
-    cluster.clearLayers();
+    var reopen = openId, again = null;
+    cluster.clearLayers();  // closes an open popup
     shown.forEach(function (f) {
       var p = f.properties;
       var icon = L.divIcon({ className: "pin" + (p.kind === "positive" ? " positive" : ""), html: "", iconSize: [30, 30], iconAnchor: [15, 15] });
       var marker = L.marker([f.geometry.coordinates[1], f.geometry.coordinates[0]], { icon: icon, title: p.category_name, alt: p.category_name });
       marker.on("add", function () { if (marker._icon) marker._icon.style.background = p.colour; });
       marker.bindPopup(function () { return popup(p); });
+      marker.on("popupopen", function () { openId = p.id; });
+      marker.on("popupclose", function () { if (openId === p.id) openId = null; });
+      if (p.id === reopen) again = marker;
       cluster.addLayer(marker);
     });
+    if (again && cluster.getVisibleParent(again) === again) again.openPopup();
     list.replaceChildren.apply(list, shown.length ? shown.map(function (f) { return item(f.properties); })
       : [el("li", "card empty", listMsg("empty"))]);
     count.textContent = shown.length;
@@ -104,7 +111,13 @@
   function load() {
     return fetch(d.source, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
-      .then(function (data) { features = data.features; render(); })
+      .then(function (data) {
+        var text = JSON.stringify(data.features);
+        if (text === loaded) return;
+        loaded = text;
+        features = data.features;
+        render();
+      })
       .catch(function () { /* keep what is shown; the next refresh tries again */ });
   }
   onlyMine.addEventListener("change", render);

@@ -25,6 +25,7 @@
   var photos = [];          // {file, url, gps}
   var photoGps = null;
   var placedAt = null;      // where we last moved the map ourselves
+  var chosen = false;       // the person has placed it (pan, tap, photo): a late first fix must not move it
 
   // ---- place -------------------------------------------------------------
   function setPlace(latlng, acc) {
@@ -43,27 +44,33 @@
     // The move we made ourselves keeps its GPS accuracy; a user's pan replaces it.
     if (placedAt && map.getCenter().distanceTo(placedAt) < 1) return;
     placedAt = null;
+    chosen = true;
     setPlace(map.getCenter(), null);
     whereStatus.textContent = msg("chosen");
   });
   map.on("click", function (e) { map.panTo(e.latlng); });
   if (lat.value && lon.value) map.setView([parseFloat(lat.value), parseFloat(lon.value)], 18);
 
-  function locate() {
+  function locate(auto) {
+    auto = auto === true;   // on opening the form, not asked for
     if (!navigator.geolocation) { whereStatus.textContent = msg("no-gps"); return; }
     whereStatus.textContent = msg("locating");
     navigator.geolocation.getCurrentPosition(function (pos) {
+      if (auto && chosen) return;
       var c = pos.coords;
       moveTo([c.latitude, c.longitude], 18, c.accuracy, msg("accuracy", { m: Math.round(c.accuracy) }));
     }, function () {
+      if (auto && chosen) return;
       whereStatus.textContent = msg("no-gps");
     }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 30000 });
   }
-  $("locate").addEventListener("click", locate);
+  $("locate").addEventListener("click", function () { locate(false); });
   $("use-photo-location").addEventListener("click", function () {
-    if (photoGps) moveTo([photoGps.latitude, photoGps.longitude], 18, null, msg("photo-gps"));
+    if (!photoGps) return;
+    chosen = true;
+    moveTo([photoGps.latitude, photoGps.longitude], 18, null, msg("photo-gps"));
   });
-  if (!editing && !lat.value) locate();
+  if (!editing && !lat.value) locate(true);
 
   // ---- photos --------------------------------------------------------------
   function renderThumbs() {
@@ -226,7 +233,8 @@
         photos.forEach(function (ph) { data.append("photos", ph.file, ph.file.name); });
         send(form.dataset.contribute.replace(/\/0\//, "/" + p.id + "/"), data, finished);
       });
-      li.append(text, add);
+      text.append(add);  // under the text: beside it, the button squeezed the text to a word a line
+      li.append(text);
       list.append(li);
     });
     $("nearby").hidden = false;

@@ -41,10 +41,18 @@ def observations():
         filters = ObservationFilter.from_args(request.args)
     except FilterError as exc:
         return errors_response(exc.errors)
-    rows = db.session.scalars(service.list_query(current_user, filters).limit(service.MAX_FEATURES + 1))
-    rows = rows.unique().all()
-    truncated = len(rows) > service.MAX_FEATURES
-    return jsonify(service.feature_collection(rows[: service.MAX_FEATURES], current_user, truncated))
+    return jsonify(service.map_features(current_user, filters, current_app.config["MAP_MAX_POINTS"]))
+
+
+@bp.get("/observations/extent")
+@allow(SIGNED_IN)
+def extent():
+    """The bounding box of the filtered items, so a map can open on them."""
+    try:
+        filters = ObservationFilter.from_args(request.args)
+    except FilterError as exc:
+        return errors_response(exc.errors)
+    return jsonify(bbox=service.extent(current_user, filters))
 
 
 @bp.get("/observations/<int:obs_id>")

@@ -5,11 +5,13 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import maps, photos, policy
+from .. import maps, photos, policy, workflow
+from ..admin.forms import organisation_choices
+from ..i18n import current_language
 from ..access import SIGNED_IN, allow
 from ..extensions import db
-from ..labels import PARTICIPANT_ROLES, SOURCE, STATUS
-from ..models import Observation, Photo, Walk
+from ..labels import PARTICIPANT_ROLES, PRIORITY, SOURCE, STATUS
+from ..models import Category, Observation, Photo, Role, Visibility, Walk
 from . import bp, service
 from .forms import ObservationForm
 
@@ -58,14 +60,46 @@ def report():
 @bp.get("/observations/<int:obs_id>")
 @allow(SIGNED_IN)
 def detail(obs_id: int):
-    obs = visible_or_abort(obs_id)
+    return render_detail(visible_or_abort(obs_id))
+
+
+def render_detail(obs: Observation, *, move_form=None, edit_form=None, comment_form=None,
+                  conflict=None, errors=None, status: int = 200):
+    """The item's page: everything about it and what this user may do now.
+
+    After a refused or conflicting post, the user's own input comes back in the
+    form it was typed into, next to the item's current state.
+    """
+    from ..triage.forms import CommentForm, EditForm, MoveForm
+    from ..triage.service import duplicate_candidates
+
+    staff = policy.is_staff(current_user)
+    actions = workflow.allowed_actions(current_user, obs)
+    move_form = move_form or MoveForm(formdata=None)
+    move_form.organisation_id.choices = organisation_choices(obs.organisation_id)
+    if move_form.organisation_id.data is None:
+        move_form.organisation_id.data = (obs.organisation_id or obs.category.default_organisation_id or 0)
+    if edit_form is None and staff:
+        edit_form = EditForm(formdata=None, data={"category": obs.category.code, "lat": obs.lat,
+                                                  "lon": obs.lon, "description": obs.description})
+    if edit_form is not None:
+        edit_form.category.choices = [(c.code, c.name(current_language())) for c in
+                                      db.session.scalars(db.select(Category).order_by(Category.sort_order))]
     small_map = maps.base_map(current_app.config, location=[obs.lat, obs.lon], zoom=17)
+    events = [e for e in obs.events
+              if staff or e.visibility is Visibility.public or e.actor_id == current_user.id
+              or current_user.role is Role.responder]
     return render_template(
         "observations/detail.html", obs=obs, map=maps.embed(small_map),
-        status_labels=STATUS, sources=SOURCE, roles=PARTICIPANT_ROLES,
-        can_edit=policy.can_edit_observation(current_user, obs),
-        events=[e for e in obs.events if policy.is_staff(current_user) or e.visibility.value == "public" or e.actor_id == current_user.id],
-    )
+        status_labels=STATUS, sources=SOURCE, roles=PARTICIPANT_ROLES, priorities=PRIORITY,
+        priority_names={p.value: label for p, label in PRIORITY.items()},
+        can_edit=policy.can_edit_observation(current_user, obs), staff=staff,
+        actions=actions, action_labels=workflow.ACTION_LABELS, move_form=move_form,
+        edit_form=edit_form, comment_form=comment_form or CommentForm(formdata=None),
+        candidates=duplicate_candidates(obs) if workflow.Action.duplicate in actions else [],
+        conflict=conflict, errors=errors or {}, events=events,
+        overdue=workflow.is_overdue(obs),
+    ), status
 
 
 @bp.route("/observations/<int:obs_id>/edit", methods=["GET", "POST"])

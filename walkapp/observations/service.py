@@ -9,10 +9,10 @@ import math
 from flask import current_app, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import photos, policy
+from .. import photos, policy, workflow
 from ..extensions import db
 from ..i18n import current_language
 from ..labels import STATUS
@@ -232,6 +232,10 @@ def feature(obs: Observation, user) -> dict:
             "created_at": obs.created_at.isoformat(),
             "updated_at": obs.updated_at.isoformat(),
             "version": obs.version,
+            "organisation": obs.organisation.name if obs.organisation else None,
+            "priority": obs.priority.value if obs.priority else None,
+            "due_date": obs.due_date.isoformat() if obs.due_date else None,
+            "overdue": workflow.is_overdue(obs),
             "photos": [photo_urls(p) for p in obs.photos],
             "url": url_for("observations.detail", obs_id=obs.id),
         },
@@ -244,3 +248,40 @@ def feature_collection(observations, user, truncated: bool = False) -> dict:
         "features": [feature(o, user) for o in observations],
         "truncated": truncated,
     }
+
+
+def clusters(user, filters, grid: int = 32) -> dict:
+    """Counts on a grid over the bbox, computed in the database, for views holding too many items."""
+    min_lon, min_lat, max_lon, max_lat = filters.bbox
+    cell_lat = max((max_lat - min_lat) / grid, 1e-9)
+    cell_lon = max((max_lon - min_lon) / grid, 1e-9)
+    gy = func.floor((Observation.lat - min_lat) / cell_lat).label("gy")
+    gx = func.floor((Observation.lon - min_lon) / cell_lon).label("gx")
+    query = filters.apply(
+        select(gy, gx, func.count().label("n"), func.avg(Observation.lat), func.avg(Observation.lon))
+        .where(policy.visible_observations(user))
+    ).group_by(gy, gx)
+    features = [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [round(lon, 6), round(lat, 6)]},
+         "properties": {"cluster": True, "count": n}}
+        for _, _, n, lat, lon in db.session.execute(query)
+    ]
+    return {"type": "FeatureCollection", "features": features, "clustered": True}
+
+
+def extent(user, filters) -> list[float] | None:
+    row = db.session.execute(filters.apply(
+        select(func.min(Observation.lon), func.min(Observation.lat), func.max(Observation.lon),
+               func.max(Observation.lat)).where(policy.visible_observations(user)))).one()
+    return None if row[0] is None else [float(v) for v in row]
+
+
+def map_features(user, filters, max_points: int) -> dict:
+    """Points when the view holds few enough items, else server-side clusters."""
+    if filters.bbox is not None:
+        total = db.session.scalar(filters.apply(
+            select(func.count()).select_from(Observation).where(policy.visible_observations(user))))
+        if total > max_points:
+            return clusters(user, filters)
+    rows = db.session.scalars(list_query(user, filters).limit(MAX_FEATURES + 1)).unique().all()
+    return feature_collection(rows[:MAX_FEATURES], user, truncated=len(rows) > MAX_FEATURES)

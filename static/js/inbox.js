@@ -1,0 +1,91 @@
+/* Inbox: list/map toggle on phones, select-all, and the map that loads the
+   visible area's items (or server-side clusters) from the JSON API with the
+   inbox's filters. Pins are coloured by state; all text goes in via textContent. */
+(function () {
+  "use strict";
+  var d = document.currentScript.dataset;
+  var map = window[d.map];
+  var $ = function (sel) { return document.querySelector(sel); };
+  var msg = function (key) { var el = $('#map-msg [data-key="' + key + '"]'); return el ? el.textContent : key; };
+
+  // List / map toggle (phones): both are shown on wide screens.
+  var toggle = $(".view-toggle"), layout = $(".inbox-layout");
+  toggle.hidden = false;
+  toggle.querySelectorAll("[data-show]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      layout.dataset.view = button.dataset.show;
+      toggle.querySelectorAll("[data-show]").forEach(function (b) { b.setAttribute("aria-pressed", String(b === button)); });
+      if (button.dataset.show === "map" && map) map.invalidateSize();
+    });
+  });
+
+  var all = $("#select-all");
+  if (all) all.addEventListener("change", function () {
+    document.querySelectorAll("input.pick").forEach(function (box) { box.checked = all.checked; });
+  });
+
+  if (!map) return;
+  var layer = L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 40 });
+  map.addLayer(layer);
+  var note = $("#map-note");
+  var pending = null, fitted = false;
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text != null) node.textContent = text;
+    return node;
+  }
+  function popup(p) {
+    var box = el("div", "popup");
+    if (p.photos.length) { var img = el("img"); img.src = p.photos[0].thumb; img.alt = ""; img.width = 160; box.append(img); }
+    box.append(el("strong", null, "#" + p.id + " " + p.category_name));
+    var state = el("p", null, p.status_name + (p.overdue ? " · " + msg("overdue") : ""));
+    box.append(state);
+    if (p.description) box.append(el("p", null, p.description.length > 160 ? p.description.slice(0, 157) + "…" : p.description));
+    var link = el("a", null, msg("open")); link.href = p.url; box.append(link);
+    return box;
+  }
+  function pointMarker(f) {
+    var p = f.properties;
+    var icon = L.divIcon({ className: "pin state-" + p.status + (p.overdue ? " overdue" : ""), iconSize: [28, 28], iconAnchor: [14, 14] });
+    var marker = L.marker([f.geometry.coordinates[1], f.geometry.coordinates[0]], { icon: icon, title: "#" + p.id + " " + p.category_name });
+    marker.bindPopup(function () { return popup(p); });
+    return marker;
+  }
+  function clusterMarker(f) {
+    var n = f.properties.count;
+    var size = n < 100 ? 40 : n < 1000 ? 50 : 60;
+    var icon = L.divIcon({ className: "server-cluster", html: "", iconSize: [size, size] });
+    var marker = L.marker([f.geometry.coordinates[1], f.geometry.coordinates[0]], { icon: icon, title: String(n) });
+    marker.on("add", function () { if (marker._icon) marker._icon.textContent = String(n); });
+    marker.on("click", function () { map.setView(marker.getLatLng(), Math.min(map.getZoom() + 2, 19)); });
+    return marker;
+  }
+  function load() {
+    var b = map.getBounds();
+    var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(6); }).join(",");
+    var url = d.source + (d.source.indexOf("?") >= 0 ? "&" : "?") + "bbox=" + bbox;
+    if (pending) pending.abort();
+    pending = new AbortController();
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" }, signal: pending.signal })
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
+      .then(function (data) {
+        layer.clearLayers();
+        layer.addLayers(data.features.map(function (f) { return f.properties.cluster ? clusterMarker(f) : pointMarker(f); }));
+        note.textContent = data.clustered ? msg("clustered") : "";
+      })
+      .catch(function () { /* aborted or offline: keep what is shown */ });
+  }
+  // First view: fit the filtered items' extent, then follow pans and zooms.
+  fetch(d.extent, { credentials: "same-origin", headers: { Accept: "application/json" } })
+    .then(function (r) { return r.ok ? r.json() : { bbox: null }; })
+    .then(function (data) {
+      var b = data.bbox;
+      if (b) map.fitBounds([[b[1], b[0]], [b[3], b[2]]], { padding: [24, 24], maxZoom: 17 });
+      fitted = true;
+      load();
+    })
+    .catch(function () { fitted = true; load(); });
+  map.on("moveend", function () { if (fitted) load(); });
+})();

@@ -1,0 +1,125 @@
+"""Coordinator pages: the inbox with filters, bulk moves, and the moves/edits/comments
+posted from an item's page."""
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from .. import maps, policy, workflow
+from ..access import SIGNED_IN, STAFF, allow
+from ..extensions import db
+from ..labels import PRIORITY, SOURCE, STATUS
+from ..models import Category, Observation, Organisation, Walk
+from ..observations.filters import FilterError, ObservationFilter
+from ..observations.routes import render_detail, visible_or_abort
+from . import bp, service
+from .forms import BulkForm, CommentForm, EditForm, MoveForm
+
+
+def organisation_choices():
+    from ..admin.forms import organisation_choices as choices
+
+    return choices()
+
+
+@bp.get("/inbox")
+@allow(*STAFF)
+def inbox():
+    try:
+        filters = ObservationFilter.from_args(request.args)
+    except FilterError as exc:
+        for messages in exc.errors.values():
+            flash(" ".join(messages), "error")
+        filters = ObservationFilter()
+    sort = request.args.get("sort", "newest")
+    page = max(request.args.get("page", 1, type=int), 1)
+    rows, total = service.inbox(current_user, filters, sort, page)
+    bulk = BulkForm()
+    bulk.organisation_id.choices = organisation_choices()
+    the_map = maps.embed(maps.base_map(current_app.config, zoom=13))
+    return render_template(
+        "triage/inbox.html", rows=rows, total=total, page=page, pages=max(1, -(-total // service.PAGE_SIZE)),
+        sort=sort, sorts=list(service.SORTS), filters=filters, counts=service.status_counts(current_user, filters),
+        status_labels=STATUS, sources=SOURCE, priorities=PRIORITY, bulk=bulk, map=the_map,
+        categories=db.session.scalars(db.select(Category).order_by(Category.sort_order)).all(),
+        organisations=db.session.scalars(db.select(Organisation).order_by(Organisation.name)).all(),
+        walks=db.session.scalars(db.select(Walk).order_by(Walk.starts_at.desc())).all(),
+        is_overdue=workflow.is_overdue,
+    )
+
+
+@bp.post("/inbox/bulk")
+@allow(*STAFF)
+def bulk_move():
+    form = BulkForm()
+    form.organisation_id.choices = organisation_choices()
+    ids = [int(v) for v in request.form.getlist("ids") if v.isdigit()]
+    back = request.form.get("back") or url_for("triage.inbox")
+    if not form.validate():
+        flash(_("Please correct the marked fields."), "error")
+        return redirect(back)
+    try:
+        done = service.bulk_move(current_user, ids, form)
+    except workflow.WorkflowError as exc:
+        for messages in exc.errors.values():
+            flash(" ".join(str(m) for m in messages), "error")
+        return redirect(back)
+    flash(_("%(n)d items updated.", n=done), "success")
+    return redirect(back)
+
+
+def item_or_abort(obs_id: int) -> Observation:
+    return visible_or_abort(obs_id)
+
+
+@bp.post("/observations/<int:obs_id>/move")
+@allow(SIGNED_IN)
+def move(obs_id: int):
+    obs = item_or_abort(obs_id)
+    form = MoveForm()
+    form.organisation_id.choices = organisation_choices()
+    if not form.validate():
+        return render_detail(obs, move_form=form, errors=form.errors, status=400)
+    try:
+        service.move_from_form(current_user, obs, form)
+    except service.Conflict as conflict:
+        return render_detail(conflict.obs, move_form=form, conflict=service.last_change(conflict.obs), status=409)
+    except workflow.WorkflowError as exc:
+        db.session.rollback()
+        return render_detail(obs, move_form=form, errors=exc.errors, status=400)
+    flash(_("Saved: %(status)s.", status=STATUS[obs.status]), "success")
+    return redirect(request.form.get("next") or url_for("observations.detail", obs_id=obs.id))
+
+
+@bp.post("/observations/<int:obs_id>/comment")
+@allow(SIGNED_IN)
+def comment(obs_id: int):
+    obs = item_or_abort(obs_id)
+    if current_user.is_guest:
+        abort(403)
+    form = CommentForm()
+    if not form.validate():
+        return render_detail(obs, comment_form=form, errors=form.errors, status=400)
+    workflow.add_comment(current_user, obs, form.comment.data, form.public.data)
+    db.session.commit()
+    flash(_("Comment added."), "success")
+    return redirect(url_for("observations.detail", obs_id=obs.id) + "#history")
+
+
+@bp.post("/observations/<int:obs_id>/triage")
+@allow(*STAFF)
+def edit(obs_id: int):
+    obs = item_or_abort(obs_id)
+    form = EditForm()
+    form.category.choices = [c.code for c in db.session.scalars(db.select(Category))]
+    if not form.validate() or not (-90 <= (form.lat.data or 0) <= 90 and -180 <= (form.lon.data or 0) <= 180):
+        return render_detail(obs, edit_form=form, errors=form.errors or {"lat": [_("Choose a place on the map.")]}, status=400)
+    try:
+        service.edit_from_form(current_user, obs, form)
+    except service.Conflict as conflict:
+        return render_detail(conflict.obs, edit_form=form, conflict=service.last_change(conflict.obs), status=409)
+    flash(_("Your changes are saved."), "success")
+    return redirect(url_for("observations.detail", obs_id=obs.id))
+
+

@@ -1,0 +1,160 @@
+"""Coordinator triage: the inbox query, moves from forms, bulk moves, edits, conflicts."""
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from sqlalchemy import case, func, nulls_last, select
+from sqlalchemy.orm.exc import StaleDataError
+
+from .. import policy, workflow
+from ..extensions import db
+from ..models import Category, Event, Observation, Organisation, Priority, Status
+from ..observations.service import OPEN_STATES, distance_m
+from ..workflow import Action, MoveInput, WorkflowError
+
+PAGE_SIZE = 50
+SORTS = {
+    "newest": (Observation.created_at.desc(), Observation.id.desc()),
+    "oldest": (Observation.created_at.asc(), Observation.id.asc()),
+    "due": (nulls_last(Observation.due_date.asc()), Observation.id.asc()),
+    "priority": (case({Priority.high: 0, Priority.normal: 1, Priority.low: 2},
+                      value=Observation.priority, else_=3), Observation.id.asc()),
+    "status": (Observation.status.asc(), Observation.id.asc()),
+}
+
+
+class Conflict(Exception):
+    """The item changed since the user loaded it."""
+
+    def __init__(self, obs: Observation):
+        super().__init__(obs.id)
+        self.obs = obs
+
+
+def inbox(user, filters, sort: str, page: int):
+    base = filters.apply(select(Observation).where(policy.visible_observations(user)))
+    total = db.session.scalar(select(func.count()).select_from(base.subquery()))
+    query = (base.options(db.joinedload(Observation.category), db.joinedload(Observation.organisation),
+                          db.joinedload(Observation.walk), db.selectinload(Observation.photos))
+             .order_by(*SORTS.get(sort, SORTS["newest"]))
+             .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))
+    return db.session.scalars(query).unique().all(), total
+
+
+def status_counts(user, filters) -> dict[Status, int]:
+    """Counts per state for the current filters (ignoring the status filter itself)."""
+    query = filters.apply(
+        select(Observation.status, func.count()).where(policy.visible_observations(user)), with_status=False
+    ).group_by(Observation.status)
+    counts = dict(db.session.execute(query).all())
+    return {status: counts.get(status, 0) for status in Status}
+
+
+def check_version(obs: Observation, version: int | None) -> None:
+    if version is None or version != obs.version:
+        raise Conflict(obs)
+
+
+def last_change(obs: Observation) -> Event | None:
+    return db.session.scalar(
+        select(Event).where(Event.observation_id == obs.id).order_by(Event.created_at.desc(), Event.id.desc()).limit(1)
+    )
+
+
+def commit_or_conflict(obs: Observation) -> None:
+    """Commit; a concurrent write that slipped in between becomes a Conflict."""
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise Conflict(db.session.get(Observation, obs.id)) from None
+
+
+def move_input(form, obs: Observation | None = None) -> MoveInput:
+    organisation = db.session.get(Organisation, form.organisation_id.data) if form.organisation_id.data else None
+    if organisation is None and obs is not None and obs.category.default_organisation:
+        organisation = obs.category.default_organisation
+    priority = Priority(form.priority.data) if form.priority.data else None
+    due = form.due_date.data or (workflow.default_due_date(priority) if priority else None)
+    duplicate_of = None
+    if getattr(form, "duplicate_of", None) is not None and form.duplicate_of.data:
+        duplicate_of = db.session.get(Observation, form.duplicate_of.data)
+    return MoveInput(
+        reason=form.reason.data or "", comment=getattr(form, "comment", None) and form.comment.data or "",
+        public=bool(getattr(form, "public", None) and form.public.data),
+        organisation=organisation, priority=priority, due_date=due, duplicate_of=duplicate_of,
+    )
+
+
+def move_from_form(user, obs: Observation, form) -> Event:
+    check_version(obs, form.version.data)
+    data = move_input(form, obs)
+    if data.duplicate_of is not None and not policy.can_view_observation(user, data.duplicate_of):
+        raise WorkflowError({"duplicate_of": [_("Unknown item.")]})
+    if form.duplicate_of.data and data.duplicate_of is None:
+        raise WorkflowError({"duplicate_of": [_("Unknown item.")]})
+    event = workflow.move(user, obs, Action(form.action.data), data)
+    commit_or_conflict(obs)
+    return event
+
+
+def bulk_move(user, ids: list[int], form) -> int:
+    """All or nothing: every selected item gets its own Event, or none changes."""
+    action = Action(form.action.data)
+    items = db.session.scalars(
+        select(Observation).where(Observation.id.in_(ids), policy.visible_observations(user))
+        .options(db.joinedload(Observation.category))
+    ).unique().all()
+    if not items:
+        raise WorkflowError({"ids": [_("Select at least one item.")]})
+    refused = []
+    for obs in items:
+        try:
+            workflow.move(user, obs, action, move_input(form, obs))
+        except WorkflowError as exc:
+            if set(exc.errors) - {"action"}:  # a missing field: the same for every item
+                db.session.rollback()
+                raise
+            refused.append(obs.id)
+    if refused:
+        db.session.rollback()
+        raise WorkflowError({"ids": [_("Not possible for item(s) %(ids)s in their current state; nothing was changed.",
+                                       ids=", ".join(f"#{i}" for i in refused))]})
+    db.session.commit()
+    return len(items)
+
+
+def edit_from_form(user, obs: Observation, form) -> Event | None:
+    """A coordinator's edit of category, place or description, recorded as an Event."""
+    check_version(obs, form.version.data)
+    category = db.session.scalar(select(Category).filter_by(code=form.category.data))
+    changes = {}
+    new = {"category": category.code, "lat": form.lat.data, "lon": form.lon.data,
+           "description": (form.description.data or "").strip()}
+    old = {"category": obs.category.code, "lat": obs.lat, "lon": obs.lon, "description": obs.description}
+    for key in new:
+        if new[key] != old[key]:
+            changes[key] = [old[key], new[key]]
+    if not changes:
+        return None
+    obs.category, obs.kind = category, category.kind
+    obs.lat, obs.lon, obs.description = form.lat.data, form.lon.data, new["description"]
+    event = Event(observation=obs, actor=user, action="edited", data=changes)
+    db.session.add(event)
+    commit_or_conflict(obs)
+    return event
+
+
+def duplicate_candidates(obs: Observation, radius_m: float = 150, limit: int = 10):
+    """Open items near this one (any category), nearest first, for 'mark as duplicate'."""
+    dlat = radius_m / 111_320
+    dlon = radius_m / 55_000  # generous at Swedish latitudes
+    rows = db.session.scalars(
+        select(Observation).where(
+            Observation.id != obs.id, Observation.status.in_(OPEN_STATES),
+            Observation.lat.between(obs.lat - dlat, obs.lat + dlat),
+            Observation.lon.between(obs.lon - dlon, obs.lon + dlon),
+        ).options(db.joinedload(Observation.category))
+    ).unique().all()
+    found = sorted(((o, distance_m(obs.lat, obs.lon, o.lat, o.lon)) for o in rows), key=lambda p: p[1])
+    return [(o, d) for o, d in found if d <= radius_m][:limit]
+
