@@ -1,0 +1,273 @@
+"""Coordinator triage over HTTP: inbox filters, moves, conflicts, bulk, duplicates, escaping, query counts."""
+import re
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import event as sa_event
+
+from walkapp.extensions import db
+from walkapp.models import Category, Event, Observation, Organisation, Priority, Role, Source, Status, Walk
+
+from .factories import count, make_observation, make_walk
+
+XSS = "<img src=x onerror=alert(1)>"
+
+
+@pytest.fixture
+def org(app):
+    with app.app_context():
+        organisation = Organisation(name="HEMAB")
+        db.session.add(organisation)
+        db.session.commit()
+        return organisation.id
+
+
+def statements(app, func):
+    seen = []
+    with app.app_context():
+        listener = lambda *args: seen.append(args[2])  # noqa: E731
+        sa_event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            func()
+        finally:
+            sa_event.remove(db.engine, "before_cursor_execute", listener)
+    return len(seen)
+
+
+def test_inbox_filters_and_counts(app, client, users, auth, org):
+    with app.app_context():
+        walk = make_walk(code="INBX22", title="Centrum")
+        a = make_observation(users[Role.walker], walk, description="Lampan vid kiosken").id
+        b = make_observation(users[Role.walker], None, code="klotter", status=Status.assigned,
+                             organisation_id=org, due_date=date.today() - timedelta(days=3),
+                             priority=Priority.high, source=Source.field_group).id
+        c = make_observation(users[Role.walker], None, code="klotter", status=Status.fixed).id
+        walk_id = walk.id
+    auth.login_as(Role.coordinator)
+
+    def shown(query=""):
+        html = client.get("/inbox" + query).get_data(as_text=True)
+        return {int(i) for i in re.findall(r'name="ids" value="(\d+)"', html)}, html
+
+    ids, html = shown()
+    assert ids == {a, b, c}
+    assert re.search(r"Ny <span>1</span>", html) and re.search(r"Tilldelad <span>1</span>", html)
+    assert shown("?status=assigned")[0] == {b}
+    assert shown("?status=new,fixed")[0] == {a, c}
+    assert shown("?category=klotter")[0] == {b, c}
+    assert shown(f"?walk={walk_id}")[0] == {a}
+    assert shown("?source=field_group")[0] == {b}
+    assert shown(f"?organisation={org}")[0] == {b}
+    assert shown("?priority=high")[0] == {b}
+    assert shown("?overdue=1")[0] == {b}
+    assert shown("?q=kiosken")[0] == {a}
+    assert shown(f"?q=%23{c}")[0] == {c}
+    assert shown(f"?from={date.today().isoformat()}")[0] == {a, b, c}
+    assert shown(f"?to={(date.today() - timedelta(days=1)).isoformat()}")[0] == set()
+    # counts follow the other filters but not the status filter itself
+    html = shown("?category=klotter&status=fixed")[1]
+    assert re.search(r"Åtgärdad <span>1</span>", html) and re.search(r"Tilldelad <span>1</span>", html)
+    # overdue is marked in the list
+    assert "Försenad" in shown("?status=assigned")[1]
+    # bad filters get a message, not a 500
+    response = client.get("/inbox?status=nope&from=igår")
+    assert response.status_code == 200 and "Okänd status." in response.get_data(as_text=True)
+
+
+def test_inbox_and_map_query_counts_do_not_grow(app, client, users, auth, org):
+    def make(n):
+        with app.app_context():
+            walk = db.session.scalar(db.select(Walk)) or make_walk(code="MANY22")
+            cats = db.session.scalars(db.select(Category)).all()
+            for i in range(n):
+                db.session.add(Observation(lat=62.63 + i * 1e-5, lon=17.93, category=cats[i % len(cats)],
+                                           kind=cats[i % len(cats)].kind, walk=walk, organisation_id=org,
+                                           description=f"Sak {i}"))
+            db.session.commit()
+
+    auth.login_as(Role.coordinator)
+
+    def pages():
+        assert client.get("/inbox").status_code == 200
+        assert client.get("/api/v1/observations?bbox=17.9,62.6,18.0,62.7").status_code == 200
+
+    make(10)
+    few = statements(app, pages)
+    make(490)
+    assert statements(app, pages) == few
+
+
+def test_map_endpoint_clusters_when_the_view_holds_too_many(app_factory, users):
+    app = app_factory(MAP_MAX_POINTS=20)
+    with app.app_context():
+        category = db.session.scalar(db.select(Category))
+        for i in range(60):
+            db.session.add(Observation(lat=62.60 + (i % 10) * 0.005, lon=17.90 + (i // 10) * 0.005,
+                                       category=category, kind=category.kind))
+        db.session.commit()
+    client = app.test_client()
+    client.post("/login", data={"email": "coordinator@example.se", "password": "correct horse battery"})
+    town = client.get("/api/v1/observations?bbox=17.8,62.5,18.1,62.8").get_json()
+    assert town["clustered"] is True
+    assert sum(f["properties"]["count"] for f in town["features"]) == 60
+    street = client.get("/api/v1/observations?bbox=17.899,62.599,17.901,62.601").get_json()
+    assert "clustered" not in street and len(street["features"]) == 1
+    extent = client.get("/api/v1/observations/extent").get_json()["bbox"]
+    assert extent == pytest.approx([17.90, 62.60, 17.925, 62.645])
+
+
+def test_assign_then_verify_through_the_item_page(app, client, users, auth, org):
+    with app.app_context():
+        obs_id = make_observation(users[Role.walker]).id
+    auth.login_as(Role.coordinator)
+    page = client.get(f"/observations/{obs_id}").get_data(as_text=True)
+    assert "Acceptera" in page and "Tilldela" not in page
+    assert client.post(f"/observations/{obs_id}/move", data={"action": "accept", "version": "1"}).status_code == 302
+    response = client.post(f"/observations/{obs_id}/move", data={
+        "action": "assign", "version": "2", "organisation_id": str(org), "priority": "high", "due_date": ""})
+    assert response.status_code == 302
+    with app.app_context():
+        obs = db.session.get(Observation, obs_id)
+        assert obs.status is Status.assigned and obs.organisation_id == org
+        assert obs.due_date == date.today() + timedelta(days=7)  # default for high priority
+    client.post(f"/observations/{obs_id}/move", data={"action": "fix", "version": "3", "comment": "Bytt lampa"})
+    client.post(f"/observations/{obs_id}/move", data={"action": "verify", "version": "4", "public": "y",
+                                                        "comment": "Kontrollerat på plats"})
+    html = client.get(f"/observations/{obs_id}").get_data(as_text=True)
+    history = html[html.index('id="history"'):]
+    for text in ("Ny → Bedömd", "Bedömd → Tilldelad", "HEMAB", "Tilldelad → Åtgärdad", "Åtgärdad → Klar",
+                 "Kontrollerat på plats", "Coordinator"):
+        assert text in history
+    with app.app_context():
+        assert [e.action for e in db.session.scalars(db.select(Event).order_by(Event.id))] == [
+            "accept", "assign", "fix", "verify"]
+
+
+def test_move_missing_reason_keeps_input(app, client, users, auth):
+    with app.app_context():
+        obs_id = make_observation(users[Role.walker]).id
+    auth.login_as(Role.coordinator)
+    response = client.post(f"/observations/{obs_id}/move", data={"action": "reject", "version": "1",
+                                                                   "reason": "", "comment": "Mitt utkast"})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "Ange ett skäl." in html and "Mitt utkast" in html
+    with app.app_context():
+        assert db.session.get(Observation, obs_id).status is Status.new and count(Event) == 0
+
+
+def test_concurrent_edits_conflict_and_keep_input(app, users, auth, org):
+    with app.app_context():
+        obs_id = make_observation(users[Role.walker], description="Original").id
+        from walkapp.models import User
+        db.session.add(User(email="kollega@example.se", name="Karin Kollega", role=Role.coordinator))
+        kollega = db.session.scalar(db.select(User).filter_by(email="kollega@example.se"))
+        kollega.set_password("correct horse battery")
+        db.session.commit()
+    one, two = app.test_client(), app.test_client()
+    one.post("/login", data={"email": "kollega@example.se", "password": "correct horse battery"})
+    two.post("/login", data={"email": "coordinator@example.se", "password": "correct horse battery"})
+    version = re.search(r'name="version" value="(\d+)"', one.get(f"/observations/{obs_id}").get_data(as_text=True)).group(1)
+    assert re.search(r'name="version" value="(\d+)"', two.get(f"/observations/{obs_id}").get_data(as_text=True)).group(1) == version
+    first = one.post(f"/observations/{obs_id}/triage", data={
+        "version": version, "category": "belysning", "lat": "62.6323", "lon": "17.9379", "description": "Första"})
+    assert first.status_code == 302
+    late = two.post(f"/observations/{obs_id}/triage", data={
+        "version": version, "category": "klotter", "lat": "62.6323", "lon": "17.9379", "description": "Min egen text"})
+    assert late.status_code == 409
+    html = late.get_data(as_text=True)
+    assert "Ändrad av Karin Kollega" in html and "under tiden" in html
+    assert "Min egen text" in html  # their input, to re-apply
+    assert "Första" in html  # the item as it is now
+    with app.app_context():
+        obs = db.session.get(Observation, obs_id)
+        assert obs.description == "Första" and obs.category.code == "belysning"
+    # a move with the stale version conflicts too, and changes nothing
+    late_move = two.post(f"/observations/{obs_id}/move", data={"action": "reject", "version": version, "reason": "Fel"})
+    assert late_move.status_code == 409 and "Fel" in late_move.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Observation, obs_id).status is Status.new
+
+
+def test_bulk_assign_fifty_writes_fifty_events(app, client, users, auth, org):
+    with app.app_context():
+        category = db.session.scalar(db.select(Category).filter_by(code="belysning"))
+        items = [Observation(lat=62.63, lon=17.93, category=category, kind=category.kind, status=Status.accepted)
+                 for _ in range(50)]
+        db.session.add_all(items)
+        db.session.commit()
+        ids = [o.id for o in items]
+    auth.login_as(Role.coordinator)
+    response = client.post("/inbox/bulk", data={"ids": [str(i) for i in ids], "action": "assign",
+                                                 "organisation_id": str(org), "priority": "low", "due_date": ""})
+    assert response.status_code == 302
+    with app.app_context():
+        assert count(Event) == 50
+        assert db.session.scalar(db.select(db.func.count(Observation.id)).filter_by(status=Status.assigned)) == 50
+
+
+def test_bulk_is_all_or_nothing(app, client, users, auth):
+    with app.app_context():
+        fresh = make_observation(users[Role.walker]).id
+        done = make_observation(users[Role.walker], status=Status.verified).id
+    auth.login_as(Role.coordinator)
+    client.post("/inbox/bulk", data={"ids": [str(fresh), str(done)], "action": "reject", "reason": "Ej relevant"})
+    with app.app_context():
+        assert count(Event) == 0 and db.session.get(Observation, fresh).status is Status.new
+    page = client.get("/inbox").get_data(as_text=True)
+    assert f"#{done}" in page and "inget har ändrats" in page
+    client.post("/inbox/bulk", data={"ids": [str(fresh)], "action": "reject", "reason": ""})
+    assert "Ange ett skäl." in client.get("/inbox").get_data(as_text=True)
+
+
+def test_duplicate_from_nearby_list(app, client, users, auth):
+    with app.app_context():
+        original = make_observation(users[Role.walker], description="Första rapporten").id
+        dup = make_observation(users[Role.walker], lat=62.63235, description="Andra rapporten").id
+    auth.login_as(Role.coordinator)
+    page = client.get(f"/observations/{dup}").get_data(as_text=True)
+    assert f'name="duplicate_of" value="{original}"' in page
+    response = client.post(f"/observations/{dup}/move", data={"action": "duplicate", "version": "1",
+                                                                "duplicate_of": str(original)})
+    assert response.status_code == 302
+    html = client.get(f"/observations/{original}").get_data(as_text=True)
+    assert "Andra rapporten" in html and f"#{dup}" in html
+    assert f"#{original}" in client.get(f"/observations/{dup}").get_data(as_text=True)
+
+
+def test_user_text_is_escaped_in_inbox_and_detail(app, client, users, auth):
+    with app.app_context():
+        db.session.add(Organisation(name=XSS))
+        category = db.session.scalar(db.select(Category).filter_by(code="annat"))
+        category.name_sv = XSS
+        walk = make_walk(code="XSSX22", title=XSS)
+        db.session.commit()
+        obs = make_observation(users[Role.walker], walk, code="annat", description=XSS,
+                               status=Status.assigned,
+                               organisation_id=db.session.scalar(db.select(Organisation.id)))
+        obs_id = obs.id
+    auth.login_as(Role.coordinator)
+    for url in ("/inbox", f"/observations/{obs_id}", "/walks", "/walks/1", "/admin/organisations"):
+        html = client.get(url).get_data(as_text=True)
+        assert XSS not in html, url
+    assert "&lt;img src=x onerror=alert(1)&gt;" in client.get("/inbox").get_data(as_text=True)
+
+
+def test_responder_acts_only_on_own_tasks(app, client, users, auth):
+    with app.app_context():
+        from walkapp.models import User
+        responder = db.session.get(User, users[Role.responder])
+        mine = make_observation(users[Role.walker], status=Status.assigned, organisation_id=responder.organisation_id).id
+        other_org = Organisation(name="Annan")
+        db.session.add(other_org)
+        db.session.commit()
+        theirs = make_observation(users[Role.walker], status=Status.assigned, organisation_id=other_org.id).id
+    auth.login_as(Role.responder)
+    assert client.get(f"/observations/{theirs}").status_code == 403
+    assert client.post(f"/observations/{theirs}/move", data={"action": "fix", "version": "1"}).status_code == 403
+    assert client.post(f"/observations/{mine}/move", data={"action": "decline", "version": "1", "reason": "Inte vår mark"}).status_code == 302
+    with app.app_context():
+        obs = db.session.get(Observation, mine)
+        assert obs.status is Status.accepted and obs.organisation_id is None
+    assert client.get(f"/observations/{mine}").status_code == 403  # no longer theirs
+    assert client.get("/inbox").status_code == 403
