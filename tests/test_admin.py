@@ -103,3 +103,27 @@ def test_default_categories_are_seeded(app):
         positive = db.session.scalar(db.select(Category).filter_by(code="trygg-plats"))
     assert len(codes) == 12 and {"belysning", "klotter", "trygg-plats", "annat"} <= codes
     assert positive.kind.value == "positive" and positive.name_en == "Safe place"
+
+
+def test_coordinator_manages_organisation_members(app, client, users, auth):
+    with app.app_context():
+        org = Organisation(name="HEMAB")
+        db.session.add(org)
+        db.session.commit()
+        org_id = org.id
+    auth.login_as(Role.coordinator)
+    response = client.post(f"/admin/organisations/{org_id}/members",
+                           data={"name": "Hanna", "email": "Hanna@Hemab.se", "password": ""})
+    assert response.status_code == 302
+    with app.app_context():
+        member = db.session.scalar(db.select(User).filter_by(email="hanna@hemab.se"))
+        assert member.role is Role.responder and member.organisation_id == org_id and member.password_hash is None
+        member_id = member.id
+    assert "Hanna" in client.get(f"/admin/organisations/{org_id}").get_data(as_text=True)
+    duplicate = client.post(f"/admin/organisations/{org_id}/members", data={"name": "X", "email": "hanna@hemab.se"})
+    assert duplicate.status_code == 400 and 'value="X"' in duplicate.get_data(as_text=True)
+    client.post(f"/admin/organisations/{org_id}/members/{member_id}/active")
+    with app.app_context():
+        assert db.session.get(User, member_id).active is False
+    # coordinators cannot use this to deactivate other kinds of accounts
+    assert client.post(f"/admin/organisations/{org_id}/members/{users[Role.admin]}/active").status_code == 404

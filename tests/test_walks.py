@@ -200,3 +200,21 @@ def test_walk_list_shows_only_my_walks(app, client, users, auth):
     auth.login_as(Role.walker)
     page = client.get("/walks").get_data(as_text=True)
     assert "Min vandring" in page and "Annans vandring" not in page
+
+
+def test_walk_page_summarises_states_and_marks_overdue(app, client, users, auth):
+    from datetime import date, timedelta
+
+    from walkapp.models import Status
+
+    with app.app_context():
+        walk = make_walk(participants=[users[Role.walker]], code="SUMM22")
+        make_observation(users[Role.walker], walk)
+        make_observation(users[Role.walker], walk, status=Status.assigned, due_date=date.today() - timedelta(days=1))
+        make_observation(users[Role.walker], walk, status=Status.assigned, due_date=date.today() + timedelta(days=9))
+        walk_id = walk.id
+    auth.login_as(Role.coordinator)
+    html = client.get(f"/walks/{walk_id}").get_data(as_text=True)
+    assert f'href="/inbox?walk={walk_id}&amp;status=assigned">Tilldelad <span>2</span>' in html
+    assert f'href="/inbox?walk={walk_id}&amp;status=new">Ny <span>1</span>' in html
+    assert html.count('class="overdue-text"') == 1

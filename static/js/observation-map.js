@@ -55,7 +55,7 @@
     }
     box.append(el("strong", null, p.category_name));
     if (p.description) box.append(el("p", null, p.description));
-    box.append(el("p", "muted", p.status_name));
+    box.append(el("p", "muted", p.status_name + (p.overdue ? " · " + listMsg("overdue") : "")));
     var link = el("a", null, listMsg("open"));
     link.href = p.url;
     box.append(link);
@@ -78,7 +78,7 @@
     title.href = p.url;
     text.append(title);
     if (p.description) text.append(el("p", null, p.description.length > 140 ? p.description.slice(0, 137) + "…" : p.description));
-    text.append(el("p", "muted", p.status_name + " · " + when(p.created_at)));
+    text.append(el("p", "muted", p.status_name + (p.overdue ? " · " + listMsg("overdue") : "") + " · " + when(p.created_at)));
     li.append(text);
     return li;
   }

@@ -118,3 +118,20 @@ class CategoryForm(FlaskForm):
         other = db.session.scalar(db.select(Category).filter_by(code=field.data))
         if other is not None and other is not self.category:
             raise ValidationError(_l("Another category already has this code."))
+
+
+class MemberForm(FlaskForm):
+    """A responder in an organisation, added by a coordinator."""
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    password = PasswordField(
+        _l("Password (optional)"),
+        validators=[Optional(), Length(min=10, message=_l("Use at least 10 characters."))],
+        render_kw={"autocomplete": "new-password"},
+        description=_l("Without a password the member signs in with a link sent by e-mail."),
+    )
+
+    def validate_email(self, field):
+        field.data = field.data.strip().lower()
+        if db.session.scalar(db.select(User).filter_by(email=field.data)) is not None:
+            raise ValidationError(_l("Another user already has this e-mail."))

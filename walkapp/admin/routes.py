@@ -1,5 +1,5 @@
 """Administration of users (admins), organisations and categories (coordinators too)."""
-from flask import flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -7,7 +7,7 @@ from ..access import STAFF, allow
 from ..extensions import db
 from ..models import Category, Kind, Organisation, Role, User
 from . import bp
-from .forms import KIND_LABELS, ROLE_LABELS, CategoryForm, OrganisationForm, UserForm
+from .forms import KIND_LABELS, ROLE_LABELS, CategoryForm, MemberForm, OrganisationForm, UserForm
 
 
 @bp.get("/")
@@ -92,10 +92,47 @@ def edit_organisation(org_id: int | None = None):
         db.session.commit()
         flash(_("Saved %(name)s.", name=organisation.name), "success")
         return redirect(url_for("admin.organisations"))
+    return render_organisation(organisation, form, MemberForm(formdata=None))
+
+
+def render_organisation(organisation, form, member_form, status=None):
+    members = organisation.members if organisation else []
     return (
-        render_template("admin/organisation_form.html", form=form, organisation=organisation),
-        400 if form.errors else 200,
+        render_template("admin/organisation_form.html", form=form, organisation=organisation,
+                        members=sorted(members, key=lambda u: (not u.active, u.name)), member_form=member_form),
+        status or (400 if form.errors or member_form.errors else 200),
     )
+
+
+@bp.post("/organisations/<int:org_id>/members")
+@allow(*STAFF)
+def add_member(org_id: int):
+    organisation = db.get_or_404(Organisation, org_id)
+    member_form = MemberForm()
+    if not member_form.validate():
+        return render_organisation(organisation, OrganisationForm(organisation=organisation, formdata=None), member_form)
+    user = User(email=member_form.email.data, name=member_form.name.data.strip(), role=Role.responder,
+                organisation=organisation)
+    if member_form.password.data:
+        user.set_password(member_form.password.data)
+    db.session.add(user)
+    db.session.commit()
+    flash(_("Saved %(name)s.", name=user.name), "success")
+    return redirect(url_for("admin.edit_organisation", org_id=org_id))
+
+
+@bp.post("/organisations/<int:org_id>/members/<int:user_id>/active")
+@allow(*STAFF)
+def toggle_member(org_id: int, user_id: int):
+    """Coordinators (de)activate responders of an organisation; other accounts are the admin's."""
+    user = db.get_or_404(User, user_id)
+    if user.organisation_id != org_id or user.role is not Role.responder:
+        abort(404)
+    user.active = not user.active
+    user.rotate_session()
+    db.session.commit()
+    flash(_("Saved %(name)s.", name=user.name), "success")
+    return redirect(url_for("admin.edit_organisation", org_id=org_id))
 
 
 @bp.post("/organisations/<int:org_id>/active")

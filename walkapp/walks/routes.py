@@ -9,11 +9,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user
 from markupsafe import Markup
 
-from .. import maps, policy
+from .. import maps, policy, workflow
 from ..access import ANYONE, SIGNED_IN, STAFF, allow
 from ..extensions import db
 from ..labels import PARTICIPANT_ROLES, STATUS, WALK_STATUS
-from ..models import Participant, Walk, WalkStatus
+from ..models import Observation, Participant, Walk, WalkStatus
 from ..observations import service as observations
 from ..observations.filters import ObservationFilter
 from . import bp, service
@@ -74,8 +74,12 @@ def view(walk_id: int):
     participants = db.session.scalars(
         db.select(Participant).filter_by(walk_id=walk.id).options(db.joinedload(Participant.user))
     ).all()
+    summary = {status: n for status, n in db.session.execute(
+        db.select(Observation.status, db.func.count()).where(Observation.walk_id == walk.id)
+        .group_by(Observation.status)) if n} if policy.can_manage_walk(current_user, walk) else {}
     return render_template(
-        "walks/view.html", walk=walk, observations=rows, map=the_map,
+        "walks/view.html", walk=walk, observations=rows, map=the_map, summary=summary,
+        is_overdue=workflow.is_overdue,
         walk_status=WALK_STATUS, status_labels=STATUS, roles=PARTICIPANT_ROLES,
         participants=participants,
         can_report=policy.can_report_on_walk(current_user, walk),
