@@ -13,7 +13,7 @@ from walkapp.models import (
 from .photo_samples import jpeg_with_orientation_and_gps
 
 ROLES = [None, Role.walker, Role.responder, Role.coordinator, Role.admin]
-OK, LOGIN, DENIED, API_LOGIN, REDIRECT = 200, 302, 403, 401, 302
+OK, LOGIN, DENIED, API_LOGIN, REDIRECT, HIDDEN = 200, 302, 403, 401, 302, 404
 
 # endpoint: expected status for anonymous, walker, responder, coordinator, admin
 EXPECTED = {
@@ -30,16 +30,16 @@ EXPECTED = {
     # the walker takes part in the walk and reported the observation; the responder does not
     "walks.index": (LOGIN, OK, OK, OK, OK),
     "walks.edit": (LOGIN, DENIED, DENIED, OK, OK),
-    "walks.view": (LOGIN, OK, DENIED, OK, OK),
+    "walks.view": (LOGIN, OK, HIDDEN, OK, OK),
     "walks.poster": (LOGIN, DENIED, DENIED, OK, OK),
     "walks.enter_code": (OK, OK, OK, OK, OK),
     "walks.join": (OK, REDIRECT, OK, OK, OK),  # a participant goes straight to the walk
     "observations.report": (LOGIN, OK, OK, OK, OK),
-    "observations.detail": (LOGIN, OK, DENIED, OK, OK),
-    "observations.edit": (LOGIN, OK, DENIED, DENIED, DENIED),  # only the reporter, during the walk
-    "observations.photo": (LOGIN, OK, DENIED, OK, OK),
+    "observations.detail": (LOGIN, OK, HIDDEN, OK, OK),
+    "observations.edit": (LOGIN, OK, HIDDEN, DENIED, DENIED),  # only the reporter, during the walk
+    "observations.photo": (LOGIN, OK, HIDDEN, OK, OK),
     "api.observations": (API_LOGIN, OK, OK, OK, OK),
-    "api.observation": (API_LOGIN, OK, DENIED, OK, OK),
+    "api.observation": (API_LOGIN, OK, HIDDEN, OK, OK),
     "api.nearby": (API_LOGIN, OK, OK, OK, OK),
     "api.extent": (API_LOGIN, OK, OK, OK, OK),
     "triage.inbox": (LOGIN, DENIED, DENIED, OK, OK),

@@ -164,8 +164,8 @@ def test_reading_is_limited_to_what_the_user_may_see(app, client, users, auth):
     auth.login_as(Role.walker)
     ids = {f["id"] for f in client.get("/api/v1/observations").get_json()["features"]}
     assert ids == {own, solo}
-    assert client.get(f"/api/v1/observations/{foreign}").status_code == 403
-    assert client.get(f"/observations/{foreign}").status_code == 403
+    assert client.get(f"/api/v1/observations/{foreign}").status_code == 404
+    assert client.get(f"/observations/{foreign}").status_code == 404
     assert client.get(f"/api/v1/observations?walk={other_id}").get_json()["features"] == []
     auth.logout()
     auth.login_as(Role.coordinator)
@@ -181,7 +181,7 @@ def test_photos_of_foreign_walks_are_refused(app, client, users, auth):
     thumb_url = response.get_json()["properties"]["photos"][0]["thumb"]
     auth.logout()
     auth.login_as(Role.walker)
-    assert client.get(thumb_url).status_code == 403
+    assert client.get(thumb_url).status_code == 404
     auth.logout()
     assert client.get(thumb_url).status_code == 302  # anonymous: sign in first
 

@@ -263,11 +263,11 @@ def test_responder_acts_only_on_own_tasks(app, client, users, auth):
         db.session.commit()
         theirs = make_observation(users[Role.walker], status=Status.assigned, organisation_id=other_org.id).id
     auth.login_as(Role.responder)
-    assert client.get(f"/observations/{theirs}").status_code == 403
-    assert client.post(f"/observations/{theirs}/move", data={"action": "fix", "version": "1"}).status_code == 403
+    assert client.get(f"/observations/{theirs}").status_code == 404
+    assert client.post(f"/observations/{theirs}/move", data={"action": "fix", "version": "1"}).status_code == 404
     assert client.post(f"/observations/{mine}/move", data={"action": "decline", "version": "1", "reason": "Inte vår mark"}).status_code == 302
     with app.app_context():
         obs = db.session.get(Observation, mine)
         assert obs.status is Status.accepted and obs.organisation_id is None
-    assert client.get(f"/observations/{mine}").status_code == 403  # no longer theirs
+    assert client.get(f"/observations/{mine}").status_code == 404  # no longer theirs
     assert client.get("/inbox").status_code == 403

@@ -30,7 +30,7 @@ def thank_browser(message: str) -> None:
 def visible_or_abort(obs_id: int) -> Observation:
     obs = db.get_or_404(Observation, obs_id)
     if not policy.can_view_observation(current_user, obs):
-        abort(403)
+        abort(404)
     return obs
 
 

@@ -19,7 +19,7 @@ from .forms import ObservationForm
 def visible_or_abort(obs_id: int) -> Observation:
     obs = db.get_or_404(Observation, obs_id)
     if not policy.can_view_observation(current_user, obs):
-        abort(403)
+        abort(404)  # what one may not see does not exist for one
     return obs
 
 
@@ -34,7 +34,7 @@ def report():
     walk_id = request.values.get("walk", type=int)
     walk = db.session.get(Walk, walk_id) if walk_id else None
     if walk is not None and not policy.can_view_walk(current_user, walk):
-        abort(403)
+        abort(404)
     if walk is not None and not policy.can_report_on_walk(current_user, walk):
         flash(_("This walk is finished; new observations can no longer be added."), "error")
         return redirect(url_for("walks.view", walk_id=walk.id))
@@ -133,7 +133,7 @@ def edit(obs_id: int):
 def photo(photo_id: int, rendition: str):
     photo = db.get_or_404(Photo, photo_id)
     if not policy.can_view_observation(current_user, photo.observation):
-        abort(403)
+        abort(404)
     path = photos.storage().path(photo.storage_key, rendition)
     if not path.exists():
         abort(404)

@@ -23,7 +23,7 @@ from .forms import CodeForm, JoinForm, WalkForm, local_zone
 def visible_walk_or_abort(walk_id: int) -> Walk:
     walk = db.get_or_404(Walk, walk_id)
     if not policy.can_view_walk(current_user, walk):
-        abort(403)
+        abort(404)
     return walk
 
 
