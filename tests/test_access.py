@@ -43,6 +43,11 @@ EXPECTED = {
     "api.nearby": (API_LOGIN, OK, OK, OK, OK),
     "api.extent": (API_LOGIN, OK, OK, OK, OK),
     "triage.inbox": (LOGIN, DENIED, DENIED, OK, OK),
+    "tasks.index": (LOGIN, DENIED, OK, DENIED, DENIED),
+    "auth.request_link": (OK, OK, OK, OK, OK),
+    "auth.use_link": (HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN),  # an unknown token
+    "public.walk": (OK, OK, OK, OK, OK),
+    "public.photo": (HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN),  # the photo is not public
 }
 QUERY = {"api.nearby": "?lat=62.6323&lon=17.9379&category=belysning"}
 
@@ -71,6 +76,7 @@ def url_values(app, users):
             "obs_id": obs.id,
             "photo_id": db.session.scalar(db.select(Photo.id)),
             "rendition": "thumb",
+            "token": walk.public_token,
         }
 
 

@@ -8,7 +8,7 @@ from flask import Flask
 from sqlalchemy import text
 from sqlalchemy.exc import ArgumentError, OperationalError
 
-from . import access, config, i18n, maps, photos
+from . import access, config, i18n, mail, maps, notifications, photos  # noqa: F401 (notifications subscribes)
 from .extensions import babel, csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,6 +41,7 @@ def create_app(test_config: dict | None = None, *, local: bool = False) -> Flask
     access.init_app(app)
     maps.use_local_assets(app.static_url_path)
     photos.init_app(app)
+    mail.init_app(app)
 
     from . import cli, errors
     from .admin import bp as admin_bp
@@ -48,10 +49,13 @@ def create_app(test_config: dict | None = None, *, local: bool = False) -> Flask
     from .auth import bp as auth_bp
     from .main import bp as main_bp
     from .observations import bp as observations_bp
+    from .public import bp as public_bp
+    from .tasks import bp as tasks_bp
     from .triage import bp as triage_bp
     from .walks import bp as walks_bp
 
-    for blueprint in (main_bp, auth_bp, admin_bp, walks_bp, observations_bp, triage_bp, api_bp):
+    for blueprint in (main_bp, auth_bp, admin_bp, walks_bp, observations_bp, triage_bp, tasks_bp,
+                      public_bp, api_bp):
         app.register_blueprint(blueprint)
     errors.init_app(app)
     cli.init_app(app)

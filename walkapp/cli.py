@@ -122,7 +122,38 @@ def revoke_token_command(token_id: int) -> None:
     click.echo(f"Token {token_id} is revoked.")
 
 
+def _links_context():
+    """Mails written from cron need absolute links: build them from BASE_URL."""
+    from flask import current_app
+
+    return current_app.test_request_context(base_url=current_app.config["BASE_URL"])
+
+
+@click.command("send-mail")
+@with_appcontext
+def send_mail_command() -> None:
+    """Send the outbox's due mails (run from cron, e.g. every 5 minutes)."""
+    from . import mail
+
+    sent, failed = mail.send_due()
+    click.echo(f"Sent {sent}, failed {failed} (will retry).")
+    if failed:
+        raise SystemExit(1)
+
+
+@click.command("send-reminders")
+@with_appcontext
+def send_reminders_command() -> None:
+    """Mail each organisation's members a digest of overdue and soon-due tasks (once a week)."""
+    from . import mail, reminders
+
+    with _links_context():
+        queued = reminders.queue_reminders()
+        sent, failed = mail.send_committed()
+    click.echo(f"Queued {queued} reminders; sent {sent}, failed {failed} (will retry).")
+
+
 def init_app(app) -> None:
     for command in (create_user_command, seed_categories_command, create_token_command,
-                    revoke_token_command):
+                    revoke_token_command, send_mail_command, send_reminders_command):
         app.cli.add_command(command)

@@ -52,6 +52,21 @@ class Defaults:
     PHOTOS_PER_OBSERVATION = 5
     MAX_CONTENT_LENGTH = 5 * 20 * 1024 * 1024 + 1024 * 1024
     DUPLICATE_RADIUS_M = 25
+    # Links to this site in e-mails (and wherever no request tells the address).
+    BASE_URL = "http://127.0.0.1:5000"
+    # Mail (the usual keys; set them as WALKAPP_MAIL_SERVER etc.).
+    MAIL_SERVER = "localhost"
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    MAIL_DEFAULT_SENDER = "walkapp <noreply@localhost>"
+    MAIL_TIMEOUT = 10
+    # Sign-in links: typed-in requests expire fast; links in task mails last longer.
+    LOGIN_LINK_MINUTES = 15
+    TASK_LINK_DAYS = 7
+    REMINDER_SOON_DAYS = 3
     # Above this many items in a map view, the API sends grid clusters instead of points.
     MAP_MAX_POINTS = 500
     # Default days to the due date, by priority.

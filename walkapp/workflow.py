@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from .extensions import db
 from .models import (
     Event,
+    Follower,
     Kind,
     Observation,
     Organisation,
@@ -222,6 +223,13 @@ def merge_into(original: Observation, duplicate: Observation, user, now: datetim
     """Photos and comments of a duplicate carry over to the original; both histories link."""
     for photo in list(duplicate.photos):
         photo.observation = original
+    known = {f.email for f in db.session.scalars(db.select(Follower).filter_by(observation_id=original.id))}
+    for follower in db.session.scalars(db.select(Follower).filter_by(observation_id=duplicate.id)):
+        if follower.email in known:
+            db.session.delete(follower)
+        else:
+            follower.observation = original
+            known.add(follower.email)
     for event in duplicate.events:
         if event.comment and event.action in ("comment", "contribution", "reported"):
             db.session.add(Event(

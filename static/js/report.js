@@ -25,6 +25,7 @@
   var photos = [];          // {file, url, gps}
   var photoGps = null;
   var placedAt = null;      // where we last moved the map ourselves
+  var placing = false;      // true inside our setView: it may end a glide still under way, mid-way
   var chosen = false;       // the person has placed it (pan, tap, photo): a late first fix must not move it
 
   // ---- place -------------------------------------------------------------
@@ -36,13 +37,14 @@
   }
   function moveTo(latlng, zoom, acc, status) {
     placedAt = L.latLng(latlng);
-    map.setView(placedAt, zoom || Math.max(map.getZoom(), 18));
+    placing = true;
+    try { map.setView(placedAt, zoom || Math.max(map.getZoom(), 18)); } finally { placing = false; }
     setPlace(placedAt, acc);
     whereStatus.textContent = status || msg("chosen");
   }
   map.on("moveend", function () {
     // The move we made ourselves keeps its GPS accuracy; a user's pan replaces it.
-    if (placedAt && map.getCenter().distanceTo(placedAt) < 1) return;
+    if (placing || (placedAt && map.getCenter().distanceTo(placedAt) < 1)) return;
     placedAt = null;
     chosen = true;
     setPlace(map.getCenter(), null);

@@ -3,7 +3,9 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from .. import mail
 from ..access import STAFF, allow
+from ..auth import links
 from ..extensions import db
 from ..models import Category, Kind, Organisation, Role, User
 from . import bp
@@ -116,8 +118,11 @@ def add_member(org_id: int):
     if member_form.password.data:
         user.set_password(member_form.password.data)
     db.session.add(user)
+    db.session.flush()
+    mail.queue(user.email, "invitation", None, name=user.name, organisation=organisation.name,
+               url=links.for_task(user, url_for("tasks.index")))
     db.session.commit()
-    flash(_("Saved %(name)s.", name=user.name), "success")
+    flash(_("%(name)s is added and invited by e-mail.", name=user.name), "success")
     return redirect(url_for("admin.edit_organisation", org_id=org_id))
 
 

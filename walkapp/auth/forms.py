@@ -10,3 +10,9 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired()],
                              render_kw={"autocomplete": "current-password"})
     submit = SubmitField(_l("Sign in"))
+
+
+class LinkRequestForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email()],
+                       render_kw={"autocomplete": "email", "inputmode": "email"})
+    submit = SubmitField(_l("Send me a sign-in link"))

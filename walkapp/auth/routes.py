@@ -1,13 +1,17 @@
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
+from .. import mail
 from ..access import ANYONE, SIGNED_IN, allow
 from ..extensions import db
 from ..i18n import safe_next
-from . import bp
-from .forms import LoginForm
+from ..models import User, utcnow
+from . import bp, links
+from .forms import LinkRequestForm, LoginForm
 from .service import authenticate
+
+MAX_LINKS_PER_15_MIN = 5
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -34,3 +38,51 @@ def logout():
     logout_user()
     flash(_("You are signed out."), "info")
     return redirect(url_for("main.home"))
+
+
+def send_link(user: User | None) -> None:
+    """Mail a fresh sign-in link, quietly doing nothing for unknown or locked-out addresses."""
+    if user is None or not user.active or not user.email or links.recently_sent(user) >= MAX_LINKS_PER_15_MIN:
+        return
+    url = links.create(user)
+    mail.queue(user.email, "login_link", user.locale, name=user.name, url=url,
+               minutes=current_app.config["LOGIN_LINK_MINUTES"])
+    db.session.commit()
+
+
+@bp.route("/login/link", methods=["GET", "POST"])
+@allow(ANYONE)
+def request_link():
+    """Same answer whether or not the address exists: no account enumeration."""
+    form = LinkRequestForm()
+    if form.validate_on_submit():
+        send_link(db.session.scalar(db.select(User).filter_by(email=form.email.data.strip().lower())))
+        return render_template("auth/link_sent.html")
+    return render_template("auth/request_link.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/login/link/<token>", methods=["GET", "POST"])
+@allow(ANYONE)
+def use_link(token: str):
+    """GET shows a button, POST signs in: mail scanners that open links do not use them up."""
+    link = links.find(token)
+    state = links.check(link)
+    if state != "ok":
+        return render_template("auth/link_refused.html", state=state, token=token,
+                               form=LinkRequestForm(formdata=None)), 404 if state == "unknown" else 410
+    if request.method == "GET":
+        return render_template("auth/use_link.html", token=token, name=link.user.name)
+    link.used_at = utcnow()
+    db.session.commit()
+    login_user(link.user)
+    return redirect(safe_next(link.next_url) or url_for("main.home"))
+
+
+@bp.post("/login/link/<token>/renew")
+@allow(ANYONE)
+def renew_link(token: str):
+    """A used or expired link may ask for a new one, sent to the same address."""
+    link = links.find(token)
+    if link is not None:
+        send_link(link.user)
+    return render_template("auth/link_sent.html")

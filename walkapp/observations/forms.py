@@ -4,6 +4,7 @@ import math
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     FloatField,
     IntegerField,
     MultipleFileField,
@@ -50,6 +51,7 @@ class ObservationForm(FlaskForm):
     kind = SelectField(_l("Kind"), validators=[Optional()],
                        choices=[SelectChoice(""), SelectChoice("problem"), SelectChoice("positive")])
     photos = MultipleFileField(_l("Photos"))
+    follow = BooleanField(_l("Tell me by e-mail what happens with it"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -19,7 +19,9 @@ from ..labels import STATUS
 from ..models import (
     Category,
     Event,
+    Follower,
     Observation,
+    Participant,
     Source,
     Status,
     Visibility,
@@ -110,9 +112,19 @@ def create_observation(user, form) -> Observation:
     )
     db.session.add(obs)
     db.session.add(Event(observation=obs, actor=user, action="reported", to_status=Status.new))
+    email = follow_email(user, walk, form.follow.data)
+    if email:
+        db.session.add(Follower(observation=obs, email=email, locale=user.locale or current_language()))
     db.session.flush()
     photos.save_photos(obs, processed, user)  # commits, or rolls back and removes files
     return obs
+
+
+def follow_email(user, walk: Walk | None, asked: bool) -> str | None:
+    """Guests opted in by leaving an e-mail when they joined; others tick the box."""
+    if user.is_guest and walk is not None:
+        return db.session.scalar(select(Participant.email).filter_by(walk_id=walk.id, user_id=user.id))
+    return user.email if asked and user.email else None
 
 
 def contribute(user, obs: Observation, comment: str, files) -> None:

@@ -10,7 +10,8 @@ from .. import maps, policy, workflow
 from ..access import SIGNED_IN, STAFF, allow
 from ..extensions import db
 from ..labels import PRIORITY, SOURCE, STATUS
-from ..models import Category, Observation, Organisation, Walk
+from ..models import Category, Observation, Organisation, Photo, Walk
+from ..observations import service as observations
 from ..observations.filters import FilterError, ObservationFilter
 from ..observations.routes import render_detail, visible_or_abort
 from . import bp, service
@@ -81,8 +82,14 @@ def move(obs_id: int):
     form.organisation_id.choices = organisation_choices()
     if not form.validate():
         return render_detail(obs, move_form=form, errors=form.errors, status=400)
+    after_photos = []
+    if form.action.data == workflow.Action.fix.value:
+        try:  # the after-photo goes through the same pipeline as every photo
+            after_photos = observations.read_photos(request.files.getlist("photos"), already=len(obs.photos))
+        except observations.InvalidInput as exc:
+            return render_detail(obs, move_form=form, errors=exc.errors, status=400)
     try:
-        service.move_from_form(current_user, obs, form)
+        service.move_from_form(current_user, obs, form, after_photos)
     except service.Conflict as conflict:
         return render_detail(conflict.obs, move_form=form, conflict=service.last_change(conflict.obs), status=409)
     except workflow.WorkflowError as exc:
@@ -90,6 +97,27 @@ def move(obs_id: int):
         return render_detail(obs, move_form=form, errors=exc.errors, status=400)
     flash(_("Saved: %(status)s.", status=STATUS[obs.status]), "success")
     return redirect(request.form.get("next") or url_for("observations.detail", obs_id=obs.id))
+
+
+@bp.post("/observations/<int:obs_id>/public")
+@allow(*STAFF)
+def toggle_public(obs_id: int):
+    """Coordinators choose what the walk's public feedback page shows."""
+    obs = item_or_abort(obs_id)
+    obs.is_public = not obs.is_public
+    db.session.commit()
+    flash(_("Shown on the public feedback page.") if obs.is_public else _("Hidden from the public feedback page."), "success")
+    return redirect(url_for("observations.detail", obs_id=obs.id))
+
+
+@bp.post("/photos/<int:photo_id>/public")
+@allow(*STAFF)
+def toggle_photo_public(photo_id: int):
+    photo = db.get_or_404(Photo, photo_id)
+    photo.is_public = not photo.is_public
+    db.session.commit()
+    flash(_("Shown on the public feedback page.") if photo.is_public else _("Hidden from the public feedback page."), "success")
+    return redirect(url_for("observations.detail", obs_id=photo.observation_id))
 
 
 @bp.post("/observations/<int:obs_id>/comment")

@@ -5,9 +5,9 @@ from flask_babel import gettext as _
 from sqlalchemy import case, func, nulls_last, select
 from sqlalchemy.orm.exc import StaleDataError
 
-from .. import policy, workflow
+from .. import photos, policy, workflow
 from ..extensions import db
-from ..models import Category, Event, Observation, Organisation, Priority, Status
+from ..models import Category, Event, Observation, Organisation, PhotoStage, Priority, Status
 from ..observations.service import OPEN_STATES, distance_m
 from ..workflow import Action, MoveInput, WorkflowError
 
@@ -85,7 +85,8 @@ def move_input(form, obs: Observation | None = None) -> MoveInput:
     )
 
 
-def move_from_form(user, obs: Observation, form) -> Event:
+def move_from_form(user, obs: Observation, form, after_photos=()) -> Event:
+    """One move from the item page; an after-photo is stored with a 'fix' in the same commit."""
     check_version(obs, form.version.data)
     data = move_input(form, obs)
     if data.duplicate_of is not None and not policy.can_view_observation(user, data.duplicate_of):
@@ -93,7 +94,13 @@ def move_from_form(user, obs: Observation, form) -> Event:
     if form.duplicate_of.data and data.duplicate_of is None:
         raise WorkflowError({"duplicate_of": [_("Unknown item.")]})
     event = workflow.move(user, obs, Action(form.action.data), data)
-    commit_or_conflict(obs)
+    if after_photos:
+        try:
+            photos.save_photos(obs, list(after_photos), user, stage=PhotoStage.after)
+        except StaleDataError:
+            raise Conflict(db.session.get(Observation, obs.id)) from None
+    else:
+        commit_or_conflict(obs)
     return event
 
 

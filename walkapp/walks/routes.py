@@ -31,9 +31,13 @@ def join_url(walk: Walk) -> str:
     return url_for("walks.join", code=walk.join_code, _external=True)
 
 
-def qr_svg(walk: Walk, scale: int = 6) -> Markup:
+def feedback_url(walk: Walk) -> str:
+    return url_for("public.walk", token=walk.public_token, _external=True)
+
+
+def qr_svg(url: str, scale: int = 6) -> Markup:
     # segno writes the SVG itself from a URL we built: no user text inside.
-    return Markup(segno.make(join_url(walk), error="m").svg_inline(scale=scale, dark="#000", light="#fff"))
+    return Markup(segno.make(url, error="m").svg_inline(scale=scale, dark="#000", light="#fff"))
 
 
 @bp.get("/walks")
@@ -87,7 +91,7 @@ def view(walk_id: int):
         route=json.dumps(walk.route) if walk.route else "null",
         stops=json.dumps([{"n": s.number, "name": s.name, "lat": s.lat, "lon": s.lon} for s in walk.stops]),
         join_url=join_url(walk),
-        qr=qr_svg(walk, 4) if policy.can_manage_walk(current_user, walk) else None,
+        qr=qr_svg(join_url(walk), 4) if policy.can_manage_walk(current_user, walk) else None,
     )
 
 
@@ -109,7 +113,9 @@ def set_status(walk_id: int):
 def poster(walk_id: int):
     """A printable page with the QR code and join code, for the pre-meeting."""
     walk = db.get_or_404(Walk, walk_id)
-    return render_template("walks/poster.html", walk=walk, qr=qr_svg(walk, 10), join_url=join_url(walk))
+    feedback = request.args.get("page") == "feedback"
+    url = feedback_url(walk) if feedback else join_url(walk)
+    return render_template("walks/poster.html", walk=walk, qr=qr_svg(url, 10), join_url=url, feedback=feedback)
 
 
 @bp.route("/join", methods=["GET", "POST"])

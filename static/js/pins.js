@@ -1,0 +1,30 @@
+/* Numbered pins from JSON embedded in the page (tasks, public feedback page).
+   Text goes in with textContent; the JSON is escaped by the server (tojson). */
+(function () {
+  "use strict";
+  var d = document.currentScript.dataset;
+  var map = window[d.map];
+  var source = document.getElementById(d.source);
+  if (!map || !source) return;
+  var items = JSON.parse(source.textContent);
+  var bounds = [];
+  items.forEach(function (item) {
+    var icon = L.divIcon({ className: "pin" + (item.positive ? " positive" : ""), iconSize: [30, 30], iconAnchor: [15, 15] });
+    var marker = L.marker([item.lat, item.lon], { icon: icon, title: "#" + item.n + " " + item.category }).addTo(map);
+    marker.on("add", function () { if (marker._icon) marker._icon.style.background = item.colour; });
+    if (marker._icon) marker._icon.style.background = item.colour;
+    marker.bindPopup(function () {
+      var box = document.createElement("div");
+      box.className = "popup";
+      var title = document.createElement(item.url ? "a" : "strong");
+      title.textContent = "#" + item.n + " " + item.category;
+      if (item.url) title.href = item.url;
+      var state = document.createElement("p");
+      state.textContent = item.status;
+      box.append(title, state);
+      return box;
+    });
+    bounds.push([item.lat, item.lon]);
+  });
+  if (bounds.length) map.fitBounds(bounds, { padding: [24, 24], maxZoom: 17 });
+})();

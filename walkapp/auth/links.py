@@ -1,0 +1,50 @@
+"""Single-use sign-in links sent by e-mail (magic links)."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from flask import current_app, url_for
+
+from ..extensions import db
+from ..models import LoginLink, User, utcnow
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create(user: User, *, next_url: str = "", lifetime: timedelta | None = None) -> str:
+    """Add a link for the user to the session; returns its absolute URL."""
+    token = secrets.token_urlsafe(32)
+    lifetime = lifetime or timedelta(minutes=current_app.config["LOGIN_LINK_MINUTES"])
+    db.session.add(LoginLink(user=user, token_hash=_digest(token), next_url=next_url,
+                             expires_at=utcnow() + lifetime))
+    return url_for("auth.use_link", token=token, _external=True)
+
+
+def for_task(user: User, next_url: str) -> str:
+    return create(user, next_url=next_url, lifetime=timedelta(days=current_app.config["TASK_LINK_DAYS"]))
+
+
+def find(token: str) -> LoginLink | None:
+    return db.session.scalar(db.select(LoginLink).filter_by(token_hash=_digest(token)))
+
+
+def check(link: LoginLink | None) -> str:
+    """'ok', or why the link cannot be used: 'unknown', 'used', 'expired'."""
+    if link is None or not link.user.active:
+        return "unknown"
+    if link.used_at is not None:
+        return "used"
+    if link.expires_at <= utcnow():
+        return "expired"
+    return "ok"
+
+
+def recently_sent(user: User, minutes: int = 15) -> int:
+    since = utcnow() - timedelta(minutes=minutes)
+    return db.session.scalar(
+        db.select(db.func.count(LoginLink.id)).where(LoginLink.user_id == user.id, LoginLink.created_at >= since)
+    )

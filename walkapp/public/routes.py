@@ -1,0 +1,77 @@
+"""The public feedback page of a walk: no login, an unguessable link.
+
+Shows only what coordinators marked public: items, their public comments and
+public photos; never reporters' names or internal notes.
+"""
+from __future__ import annotations
+
+from flask import abort, current_app, render_template, send_file
+from sqlalchemy import func, select
+
+from .. import maps, photos
+from ..access import ANYONE, allow
+from ..extensions import db
+from ..i18n import current_language
+from ..labels import STATUS
+from ..models import Category, Event, Kind, Observation, Photo, Status, Visibility, Walk
+from . import bp
+
+
+def walk_or_404(token: str) -> Walk:
+    walk = db.session.scalar(select(Walk).filter_by(public_token=token))
+    if walk is None:
+        abort(404)
+    return walk
+
+
+@bp.get("/f/<token>")
+@allow(ANYONE)
+def walk(token: str):
+    walk = walk_or_404(token)
+    counts = db.session.execute(
+        select(Category, func.count(Observation.id)).join(Observation.category)
+        .where(Observation.walk_id == walk.id, Observation.status != Status.duplicate)
+        .group_by(Category.id).order_by(func.count(Observation.id).desc())
+    ).all()
+    items = db.session.scalars(
+        select(Observation).where(Observation.walk_id == walk.id, Observation.is_public.is_(True),
+                                  Observation.status.not_in([Status.duplicate, Status.rejected]))
+        .options(db.joinedload(Observation.category), db.selectinload(Observation.photos))
+        .order_by(Observation.id)
+    ).unique().all()
+    public_events = db.session.scalars(
+        select(Event).where(Event.observation_id.in_([o.id for o in items]),
+                            Event.visibility == Visibility.public, Event.comment != "")
+        .order_by(Event.created_at)
+    ).all()
+    comments: dict[int, list[Event]] = {}
+    for event in public_events:
+        comments.setdefault(event.observation_id, []).append(event)
+    lang = current_language()
+    problems = [o for o in items if o.kind is Kind.problem and o.status is not Status.wont_fix]
+    data = [{"lat": o.lat, "lon": o.lon, "n": o.id, "category": o.category.name(lang), "colour": o.category.colour,
+             "status": str(STATUS[o.status]), "positive": o.kind is Kind.positive} for o in items]
+    centre = [walk.meeting_lat, walk.meeting_lon] if walk.meeting_lat else None
+    return render_template(
+        "public/walk.html", walk=walk, counts=counts, problems=problems,
+        wont_fix=[o for o in items if o.status is Status.wont_fix],
+        positive=[o for o in items if o.kind is Kind.positive], comments=comments,
+        status_labels=STATUS, data=data,
+        map=maps.embed(maps.base_map(current_app.config, location=centre, zoom=15)),
+    )
+
+
+@bp.get("/f/<token>/photos/<int:photo_id>/<any(display, thumb):rendition>.jpg")
+@allow(ANYONE)
+def photo(token: str, photo_id: int, rendition: str):
+    walk = walk_or_404(token)
+    photo = db.get_or_404(Photo, photo_id)
+    obs = photo.observation
+    if not (photo.is_public and obs.is_public and obs.walk_id == walk.id):
+        abort(404)
+    path = photos.storage().path(photo.storage_key, rendition)
+    if not path.exists():
+        abort(404)
+    response = send_file(path, mimetype="image/jpeg", max_age=3600, conditional=True, etag=True)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
