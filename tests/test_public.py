@@ -1,0 +1,106 @@
+"""The public feedback page and My tasks."""
+import io
+import re
+from datetime import date, timedelta
+
+from walkapp import photos
+from walkapp.extensions import db
+from walkapp.models import Event, Observation, Organisation, Photo, Role, Status, User, Visibility, Walk
+
+from . import photo_samples as samples
+from .factories import make_observation, make_walk
+
+
+def add_photo(obs_id, walker_id, public):
+    obs = db.session.get(Observation, obs_id)
+    processed = photos.process(samples.png_bytes(), max_bytes=10**7, max_pixels=10**8)
+    [photo] = photos.save_photos(obs, [processed], db.session.get(User, walker_id))
+    photo.is_public = public
+    db.session.commit()
+    return photo.id
+
+
+def test_public_page_shows_only_what_is_public(app, client, users):
+    with app.app_context():
+        walk = make_walk(code="PUBL22", title="Kvällsvandring Säter")
+        token = walk.public_token
+        shown = make_observation(users[Role.walker], walk, description="Mörk gångtunnel", status=Status.verified,
+                                 is_public=True).id
+        hidden = make_observation(users[Role.walker], walk, code="klotter", description="Hemlig sak").id
+        wont = make_observation(users[Role.walker], walk, code="klotter", status=Status.wont_fix, is_public=True).id
+        safe = make_observation(users[Role.walker], walk, code="trygg-plats", description="Ljust torg", is_public=True).id
+        coordinator = db.session.get(User, users[Role.coordinator])
+        for obs_id, text, visibility in ((shown, "Ny belysning på plats", Visibility.public),
+                                         (shown, "Internt: budget från HEMAB", Visibility.internal),
+                                         (wont, "Fastigheten är privat; vi kontaktar ägaren", Visibility.public)):
+            db.session.add(Event(observation_id=obs_id, actor=coordinator, action="comment", comment=text,
+                                 visibility=visibility))
+        db.session.commit()
+        public_photo = add_photo(shown, users[Role.walker], True)
+        private_photo = add_photo(shown, users[Role.walker], False)
+    response = client.get(f"/f/{token}")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "Kvällsvandring Säter" in html and "Mörk gångtunnel" in html and "Klar" in html
+    assert "Ny belysning på plats" in html and "Fastigheten är privat" in html and "Ljust torg" in html
+    assert "Hemlig sak" not in html and "Internt" not in html
+    assert "Walker" not in html and "Coordinator" not in html  # no names
+    assert f"/photos/{public_photo}/thumb.jpg" in html and f"/photos/{private_photo}/" not in html
+    # counts by category include every item (no details)
+    assert re.search(r"<td>Klotter</td><td>2</td>", html)
+    assert client.get(f"/f/{token}/photos/{public_photo}/thumb.jpg").status_code == 200
+    assert client.get(f"/f/{token}/photos/{private_photo}/thumb.jpg").status_code == 404
+    assert client.get(f"/f/wrong-token/photos/{public_photo}/thumb.jpg").status_code == 404
+    assert client.get("/f/not-a-token").status_code == 404
+    assert hidden and safe
+
+
+def test_coordinator_chooses_what_is_public(app, client, users, auth):
+    with app.app_context():
+        walk = make_walk(code="CHOS22")
+        obs_id = make_observation(users[Role.walker], walk).id
+        photo_id = add_photo(obs_id, users[Role.walker], False)
+        token = walk.public_token
+    auth.login_as(Role.coordinator)
+    client.post(f"/observations/{obs_id}/public")
+    client.post(f"/photos/{photo_id}/public")
+    with app.app_context():
+        assert db.session.get(Observation, obs_id).is_public and db.session.get(Photo, photo_id).is_public
+    assert f"/photos/{photo_id}/thumb.jpg" in app.test_client().get(f"/f/{token}").get_data(as_text=True)
+    auth.logout()
+    auth.login_as(Role.walker)
+    assert client.post(f"/observations/{obs_id}/public").status_code == 403
+
+
+def test_my_tasks_lists_the_organisations_open_tasks_overdue_first(app, client, users, auth):
+    with app.app_context():
+        org_id = db.session.get(User, users[Role.responder]).organisation_id
+        other = Organisation(name="Annat bolag")
+        db.session.add(other)
+        db.session.commit()
+        later = make_observation(users[Role.walker], status=Status.assigned, organisation_id=org_id,
+                                 due_date=date.today() + timedelta(days=10), description="Senare").id
+        late = make_observation(users[Role.walker], status=Status.in_progress, organisation_id=org_id,
+                                due_date=date.today() - timedelta(days=1), description="Försenad sak").id
+        make_observation(users[Role.walker], status=Status.assigned, organisation_id=other.id, description="Inte vår")
+        make_observation(users[Role.walker], status=Status.verified, organisation_id=org_id, description="Klar sedan länge")
+    auth.login_as(Role.responder)
+    html = client.get("/tasks").get_data(as_text=True)
+    listing = html[:html.index('class="map-frame"')]
+    assert listing.index(f"#{late} ") < listing.index(f"#{later} ")
+    assert "Inte vår" not in html and "Klar sedan länge" not in html
+    assert "Försenad" in listing
+
+
+def test_responder_gets_404_for_another_organisations_task_photos_and_feature(app, client, users, auth):
+    with app.app_context():
+        other = Organisation(name="Annat bolag")
+        db.session.add(other)
+        db.session.commit()
+        obs_id = make_observation(users[Role.walker], status=Status.assigned, organisation_id=other.id).id
+        photo_id = add_photo(obs_id, users[Role.walker], True)
+    auth.login_as(Role.responder)
+    assert client.get(f"/observations/{obs_id}").status_code == 404
+    assert client.get(f"/photos/{photo_id}/thumb.jpg").status_code == 404
+    assert client.get(f"/api/v1/observations/{obs_id}").status_code == 404
+    assert client.get("/api/v1/observations").get_json()["features"] == []
