@@ -122,13 +122,6 @@ def revoke_token_command(token_id: int) -> None:
     click.echo(f"Token {token_id} is revoked.")
 
 
-def _links_context():
-    """Mails written from cron need absolute links: build them from BASE_URL."""
-    from flask import current_app
-
-    return current_app.test_request_context(base_url=current_app.config["BASE_URL"])
-
-
 @click.command("send-mail")
 @with_appcontext
 def send_mail_command() -> None:
@@ -147,7 +140,7 @@ def send_reminders_command() -> None:
     """Mail each organisation's members a digest of overdue and soon-due tasks (once a week)."""
     from . import mail, reminders
 
-    with _links_context():
+    with mail.links_context():
         queued = reminders.queue_reminders()
         sent, failed = mail.send_committed()
     click.echo(f"Queued {queued} reminders; sent {sent}, failed {failed} (will retry).")

@@ -205,6 +205,8 @@ def _seed_walk(users, orgs) -> None:
         )
         first_of.setdefault(code, obs)
         db.session.add(obs)
+        db.session.add(Event(observation=obs, actor=obs.reporter, created_at=created, action="reported",
+                             to_status=Status.new))
         if category.kind is Kind.positive:
             continue
         _replay(obs, status, created, coordinator, users[Role.responder], orgs, first_of[code])

@@ -14,7 +14,9 @@ from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 
-from flask import current_app, g, render_template
+from contextlib import nullcontext
+
+from flask import current_app, g, has_request_context, render_template
 from flask_babel import force_locale
 from sqlalchemy import event, or_, select, update
 
@@ -23,6 +25,13 @@ from .models import OutboxMail, utcnow
 
 CLAIM = timedelta(minutes=5)
 MAX_BACKOFF = timedelta(hours=6)
+
+
+def links_context():
+    """Links in mails need an address: the request's, or BASE_URL from cron and scripts."""
+    if has_request_context():
+        return nullcontext()
+    return current_app.test_request_context(base_url=current_app.config["BASE_URL"])
 
 
 def queue(recipient: str, template: str, locale: str | None = None, dedupe_key: str | None = None,

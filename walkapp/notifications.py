@@ -85,6 +85,11 @@ def notify_followers(obs: Observation, event: Event) -> None:
 @observation_moved.connect
 def on_move(obs: Observation, event: Event) -> None:
     db.session.flush()  # ids for the links and dedupe keys
+    with mail.links_context():
+        _notify(obs, event)
+
+
+def _notify(obs: Observation, event: Event) -> None:
     action = Action(event.action)
     if action is Action.assign:
         notify_assigned(obs, event)

@@ -133,8 +133,13 @@ def may(user, action: Action, obs: Observation) -> bool:
     return True
 
 
+# The usual next step first, the exceptions after.
+ACTION_ORDER = (Action.accept, Action.assign, Action.start, Action.fix, Action.verify, Action.duplicate,
+                Action.reject, Action.wont_fix, Action.decline, Action.reopen)
+
+
 def allowed_actions(user, obs: Observation) -> list[Action]:
-    return [action for action in Action if may(user, action, obs)]
+    return [action for action in ACTION_ORDER if may(user, action, obs)]
 
 
 def default_due_date(priority: Priority, today: date | None = None) -> date:

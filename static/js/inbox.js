@@ -15,7 +15,10 @@
     button.addEventListener("click", function () {
       layout.dataset.view = button.dataset.show;
       toggle.querySelectorAll("[data-show]").forEach(function (b) { b.setAttribute("aria-pressed", String(b === button)); });
-      if (button.dataset.show === "map" && map) map.invalidateSize();
+      if (button.dataset.show === "map" && map) {
+        map.invalidateSize();  // the map had no size while hidden
+        if (extent && !shownOnce) { fit(extent); shownOnce = true; }
+      }
     });
   });
 
@@ -28,7 +31,8 @@
   var layer = L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 40 });
   map.addLayer(layer);
   var note = $("#map-note");
-  var pending = null, fitted = false;
+  var pending = null, fitted = false, extent = null, shownOnce = false;
+  function fit(b) { map.fitBounds([[b[1], b[0]], [b[3], b[2]]], { padding: [24, 24], maxZoom: 17 }); }
 
   function el(tag, className, text) {
     var node = document.createElement(tag);
@@ -81,8 +85,9 @@
   fetch(d.extent, { credentials: "same-origin", headers: { Accept: "application/json" } })
     .then(function (r) { return r.ok ? r.json() : { bbox: null }; })
     .then(function (data) {
-      var b = data.bbox;
-      if (b) map.fitBounds([[b[1], b[0]], [b[3], b[2]]], { padding: [24, 24], maxZoom: 17 });
+      extent = data.bbox;
+      // A hidden map (phones, list view) has no size to fit; it fits when first shown.
+      if (extent && map.getContainer().offsetWidth) { fit(extent); shownOnce = true; }
       fitted = true;
       load();
     })

@@ -13,7 +13,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select
 
-from ..models import Category, Observation, Priority, Source, Status, utcnow
+from ..models import Category, Kind, Observation, Priority, Source, Status, utcnow
 
 OVERDUE_STATES = (Status.assigned, Status.in_progress)
 
@@ -33,6 +33,7 @@ class ObservationFilter:
     statuses: list[Status] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
     sources: list[Source] = field(default_factory=list)
+    kind: Kind | None = None
     walk_id: int | None = None
     organisation_id: int | None = None
     priority: Priority | None = None
@@ -61,6 +62,8 @@ class ObservationFilter:
         f.statuses = parse("status", lambda: [Status(v) for v in values("status")], _("Unknown status.")) or []
         f.sources = parse("source", lambda: [Source(v) for v in values("source")], _("Unknown source.")) or []
         f.categories = values("category")
+        if args.get("kind"):
+            f.kind = parse("kind", lambda: Kind(args["kind"]), _("Unknown kind."))
         if args.get("walk"):
             f.walk_id = parse("walk", lambda: int(args["walk"]), _("Give the walk as a number."))
         if args.get("organisation"):
@@ -100,6 +103,8 @@ class ObservationFilter:
             ))
         if self.sources:
             conditions.append(Observation.source.in_(self.sources))
+        if self.kind is not None:
+            conditions.append(Observation.kind == self.kind)
         if self.walk_id is not None:
             conditions.append(Observation.walk_id == self.walk_id)
         if self.organisation_id is not None:
@@ -129,6 +134,7 @@ class ObservationFilter:
         args = {
             "status": ",".join(s.value for s in self.statuses), "category": ",".join(self.categories),
             "source": ",".join(s.value for s in self.sources), "walk": self.walk_id,
+            "kind": self.kind.value if self.kind else None,
             "organisation": self.organisation_id, "priority": self.priority.value if self.priority else None,
             "overdue": "1" if self.overdue else None,
             "from": self.date_from.isoformat() if self.date_from else None,

@@ -2,6 +2,8 @@
 posted from an item's page."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -10,7 +12,7 @@ from .. import maps, policy, workflow
 from ..access import SIGNED_IN, STAFF, allow
 from ..extensions import db
 from ..labels import PRIORITY, SOURCE, STATUS
-from ..models import Category, Observation, Organisation, Photo, Walk
+from ..models import Category, Kind, Observation, Organisation, Photo, Walk
 from ..observations import service as observations
 from ..observations.filters import FilterError, ObservationFilter
 from ..observations.routes import render_detail, visible_or_abort
@@ -33,6 +35,8 @@ def inbox():
         for messages in exc.errors.values():
             flash(" ".join(messages), "error")
         filters = ObservationFilter()
+    if filters.kind is None:  # safe places skip the workflow: they have their own tab
+        filters.kind = Kind.problem
     sort = request.args.get("sort", "newest")
     page = max(request.args.get("page", 1, type=int), 1)
     rows, total = service.inbox(current_user, filters, sort, page)
@@ -42,6 +46,7 @@ def inbox():
     return render_template(
         "triage/inbox.html", rows=rows, total=total, page=page, pages=max(1, -(-total // service.PAGE_SIZE)),
         sort=sort, sorts=list(service.SORTS), filters=filters, counts=service.status_counts(current_user, filters),
+        positive_count=service.count(current_user, replace(filters, kind=Kind.positive, statuses=[])),
         status_labels=STATUS, sources=SOURCE, priorities=PRIORITY, bulk=bulk, map=the_map,
         categories=db.session.scalars(db.select(Category).order_by(Category.sort_order)).all(),
         organisations=db.session.scalars(db.select(Organisation).order_by(Organisation.name)).all(),

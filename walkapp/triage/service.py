@@ -40,6 +40,11 @@ def inbox(user, filters, sort: str, page: int):
     return db.session.scalars(query).unique().all(), total
 
 
+def count(user, filters) -> int:
+    return db.session.scalar(filters.apply(
+        select(func.count()).select_from(Observation).where(policy.visible_observations(user))))
+
+
 def status_counts(user, filters) -> dict[Status, int]:
     """Counts per state for the current filters (ignoring the status filter itself)."""
     query = filters.apply(
