@@ -8,7 +8,8 @@ Run from the repository root (PostgreSQL optional):
 For each database and size it generates N observations spread over Härnösand
 (about 8 x 6 km), then measures, through the Flask test client as a signed-in
 coordinator:
-  - the inbox page (the map page: folium shell + list) build time and HTML size;
+  - the map shell alone (folium: tiles and controls; items come from the API) build time and size;
+  - the inbox page (map shell + a page of 50 list rows + counts per state) build time and HTML size;
   - a street-level bbox request (about 200 x 200 m) to /api/v1/observations, median;
   - a whole-town bbox request: time and response size (server-side clusters above MAP_MAX_POINTS);
 and, in the same run, the naive page: folium.Map with every item a Marker with a Popup, rendered to HTML.
@@ -33,7 +34,7 @@ import folium  # noqa: E402
 from sqlalchemy import create_engine, insert, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from walkapp import create_app  # noqa: E402
+from walkapp import create_app, maps  # noqa: E402
 from walkapp.categories import seed_default_categories  # noqa: E402
 from walkapp.config import normalise_db_url  # noqa: E402
 from walkapp.extensions import db  # noqa: E402
@@ -85,7 +86,8 @@ def populate(app, n: int) -> None:
         db.session.commit()
         if db.engine.dialect.name == "postgresql":
             with db.engine.connect() as connection:
-                connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE observation"))
+                # steady state, as autovacuum leaves it: statistics and a visibility map
+                connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE observation"))
 
 
 def naive_page(app, n: int) -> tuple[float, int]:
@@ -100,7 +102,15 @@ def naive_page(app, n: int) -> tuple[float, int]:
     return (time.perf_counter() - start) * 1000, len(html.encode())
 
 
+def map_shell(app) -> tuple[float, int]:
+    """Our folium shell alone (tiles, controls; items come later from the API)."""
+    with app.test_request_context():
+        ms, parts = timed(lambda: maps.embed(maps.base_map(app.config)), 9)
+    return ms, sum(len(str(part).encode()) for part in parts.values())
+
+
 def measure(app, n: int, runs: int, naive_max: int) -> dict:
+    shell_ms, shell_bytes = map_shell(app)
     client = app.test_client()
     client.post("/login", data={"email": "bench@example.se", "password": PASSWORD})
     page_ms, page = timed(lambda: client.get("/inbox"), max(5, runs // 3))
@@ -110,6 +120,7 @@ def measure(app, n: int, runs: int, naive_max: int) -> dict:
     street_ms, street = timed(lambda: client.get(street_url), runs)
     town_ms, town = timed(lambda: client.get(town_url), max(5, runs // 3))
     result = {
+        "shell_ms": shell_ms, "shell_kb": shell_bytes / 1024,
         "page_ms": page_ms, "page_kb": len(page.data) / 1024,
         "street_ms": street_ms, "street_items": len(street.get_json()["features"]),
         "town_ms": town_ms, "town_kb": len(town.data) / 1024,
@@ -145,7 +156,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=21)
     args = parser.parse_args()
     print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, folium {folium.__version__}")
-    header = ("db", "N", "map page ms", "page KB", "street ms", "street n", "town ms", "town KB", "naive ms", "naive KB")
+    header = ("db", "N", "map shell ms", "shell KB", "inbox page ms", "page KB", "street ms", "street n", "town ms", "town KB", "naive ms", "naive KB")
     print(" | ".join(header))
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["WALKAPP_INSTANCE_PATH"] = tmp
@@ -158,7 +169,7 @@ def main() -> None:
                 fill_s = time.perf_counter() - start
                 r = measure(app, n, args.runs, args.naive_max)
                 print(" | ".join([
-                    label, f"{n:,}", f"{r['page_ms']:.1f}", f"{r['page_kb']:.1f}", f"{r['street_ms']:.1f}",
+                    label, f"{n:,}", f"{r['shell_ms']:.1f}", f"{r['shell_kb']:.1f}", f"{r['page_ms']:.1f}", f"{r['page_kb']:.1f}", f"{r['street_ms']:.1f}",
                     str(r["street_items"]), f"{r['town_ms']:.1f}", f"{r['town_kb']:.1f}"
                     + (" (clusters)" if r["town_clustered"] else ""),
                     f"{r['naive_ms']:.0f}" if "naive_ms" in r else "–",
