@@ -48,6 +48,15 @@ EXPECTED = {
     "auth.use_link": (HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN),  # an unknown token
     "public.walk": (OK, OK, OK, OK, OK),
     "public.photo": (HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN),  # the photo is not public
+    "admin.api_keys": (LOGIN, DENIED, DENIED, DENIED, OK),
+    "open311.discovery": (OK, OK, OK, OK, OK),
+    "open311.services": (OK, OK, OK, OK, OK),
+    "open311.service_definition": (OK, OK, OK, OK, OK),
+    "open311.requests": (OK, OK, OK, OK, OK),
+    "open311.request_by_id": (HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN),  # not public
+    "open311.token": (HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN),
+    "open311.request_updates": (OK, OK, OK, OK, OK),
+    "open311.media": (HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN),
 }
 QUERY = {"api.nearby": "?lat=62.6323&lon=17.9379&category=belysning"}
 
@@ -77,6 +86,9 @@ def url_values(app, users):
             "photo_id": db.session.scalar(db.select(Photo.id)),
             "rendition": "thumb",
             "token": walk.public_token,
+            "fmt": "json",
+            "service_code": "belysning",
+            "request_id": obs.id,
         }
 
 

@@ -28,13 +28,18 @@ STAFF = (Role.coordinator, Role.admin)
 BUILTIN_RULES = {"static": frozenset({ANYONE})}
 
 
-def allow(*who: str | Role) -> Callable:
-    """Declare who may call a view: ANYONE, SIGNED_IN, or one or more roles."""
+def allow(*who: str | Role, csrf: bool = True) -> Callable:
+    """Declare who may call a view: ANYONE, SIGNED_IN, or one or more roles.
+
+    csrf=False only for machine endpoints that authenticate every request
+    themselves (Open311 with its api_key) and never use the session cookie.
+    """
     if not who:
         raise ValueError("allow() needs at least one rule")
 
     def decorate(view: Callable) -> Callable:
         view.access_rule = frozenset(w.value if isinstance(w, Role) else w for w in who)
+        view.csrf_checked = csrf
         return view
 
     return decorate
@@ -80,7 +85,9 @@ def authenticate_bearer() -> bool:
 def enforce() -> None:
     if request.endpoint is None:  # no route matched: Flask answers 404/405
         return None
-    if not authenticate_bearer() and current_app.config.get("WTF_CSRF_ENABLED", True):
+    view = current_app.view_functions.get(request.endpoint)
+    if (not authenticate_bearer() and current_app.config.get("WTF_CSRF_ENABLED", True)
+            and getattr(view, "csrf_checked", True)):
         csrf.protect()
     rule = rule_for(current_app, request.endpoint)
     if rule is None:

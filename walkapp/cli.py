@@ -146,7 +146,25 @@ def send_reminders_command() -> None:
     click.echo(f"Queued {queued} reminders; sent {sent}, failed {failed} (will retry).")
 
 
+@click.command("create-api-key")
+@click.argument("name")
+@click.option("--per-hour", default=1000, show_default=True, help="Request limit per hour.")
+@with_appcontext
+def create_api_key_command(name: str, per_hour: int) -> None:
+    """Create an Open311 API key for the client NAME; the key is printed once."""
+    from .models import ApiKey
+    from .open311.service import create_key
+
+    if db.session.scalar(db.select(ApiKey).filter_by(name=name)) is not None:
+        raise click.ClickException(f"A key named {name!r} already exists.")
+    key, plain = create_key(name, per_hour)
+    db.session.commit()
+    click.echo(f"Open311 key {key.id} for {name} (shown once, stored hashed):")
+    click.echo(plain)
+
+
 def init_app(app) -> None:
     for command in (create_user_command, seed_categories_command, create_token_command,
-                    revoke_token_command, send_mail_command, send_reminders_command):
+                    revoke_token_command, send_mail_command, send_reminders_command,
+                    create_api_key_command):
         app.cli.add_command(command)

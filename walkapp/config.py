@@ -67,6 +67,10 @@ class Defaults:
     LOGIN_LINK_MINUTES = 15
     TASK_LINK_DAYS = 7
     REMINDER_SOON_DAYS = 3
+    # Open311: set when one endpoint serves several municipalities
+    OPEN311_JURISDICTION = None
+    OPEN311_CONTACT = None
+    OPEN311_KEY_SERVICE = None
     # Above this many items in a map view, the API sends grid clusters instead of points.
     MAP_MAX_POINTS = 500
     # Default days to the due date, by priority.

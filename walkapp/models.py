@@ -277,7 +277,8 @@ class Observation(db.Model):
     kind: Mapped[Kind] = mapped_column(str_enum(Kind), default=Kind.problem)
     source: Mapped[Source] = mapped_column(str_enum(Source), default=Source.walk)
     source_detail: Mapped[str] = mapped_column(String(120), default="")
-    external_id: Mapped[Optional[str]] = mapped_column(String(120))
+    external_id: Mapped[Optional[str]] = mapped_column(String(120))  # import id, or Open311 token
+    address: Mapped[str] = mapped_column(String(300), default="")
     reporter_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"), index=True)
     walk_id: Mapped[Optional[int]] = mapped_column(ForeignKey("walk.id"), index=True)
     safety_rating: Mapped[Optional[int]] = mapped_column(Integer)
@@ -413,3 +414,22 @@ class Follower(db.Model):
 
     observation: Mapped[Observation] = relationship()
     __table_args__ = (UniqueConstraint("observation_id", "email"),)
+
+
+class ApiKey(db.Model):
+    """A key for Open311 clients (e.g. FixaMinGata); only its SHA-256 is stored."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    requests_per_hour: Mapped[int] = mapped_column(Integer, default=1000)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+
+class ApiKeyUsage(db.Model):
+    """Requests per key and hour, in the database so that every worker sees the same count."""
+
+    key_id: Mapped[int] = mapped_column(ForeignKey("api_key.id", ondelete="CASCADE"), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)

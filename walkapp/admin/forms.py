@@ -10,7 +10,7 @@ from wtforms import (
     StringField,
     SubmitField,
 )
-from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, Regexp, ValidationError
 
 from ..categories import ICONS
 from ..extensions import db
@@ -135,3 +135,16 @@ class MemberForm(FlaskForm):
         field.data = field.data.strip().lower()
         if db.session.scalar(db.select(User).filter_by(email=field.data)) is not None:
             raise ValidationError(_l("Another user already has this e-mail."))
+
+
+class ApiKeyForm(FlaskForm):
+    name = StringField(_l("Name of the client"), validators=[DataRequired(), Length(max=120)],
+                       description=_l("For example FixaMinGata."))
+    requests_per_hour = IntegerField(_l("Requests per hour"), default=1000,
+                                     validators=[DataRequired(), NumberRange(min=1, max=100000)])
+
+    def validate_name(self, field):
+        from ..models import ApiKey
+
+        if db.session.scalar(db.select(ApiKey).filter_by(name=field.data.strip())) is not None:
+            raise ValidationError(_l("A key with this name already exists."))

@@ -7,9 +7,9 @@ from .. import mail
 from ..access import STAFF, allow
 from ..auth import links
 from ..extensions import db
-from ..models import Category, Kind, Organisation, Role, User
+from ..models import ApiKey, Category, Kind, Organisation, Role, User, utcnow
 from . import bp
-from .forms import KIND_LABELS, ROLE_LABELS, CategoryForm, MemberForm, OrganisationForm, UserForm
+from .forms import KIND_LABELS, ROLE_LABELS, ApiKeyForm, CategoryForm, MemberForm, OrganisationForm, UserForm
 
 
 @bp.get("/")
@@ -189,3 +189,32 @@ def edit_category(category_id: int | None = None):
         render_template("admin/category_form.html", form=form, category=category),
         400 if form.errors else 200,
     )
+
+
+# --- Open311 API keys ----------------------------------------------------------
+
+@bp.route("/api-keys", methods=["GET", "POST"])
+@allow(Role.admin)
+def api_keys():
+    """Name and create keys for Open311 clients (shown once), and revoke them."""
+    from ..open311 import service as open311
+
+    form = ApiKeyForm()
+    new_key = None
+    if form.validate_on_submit():
+        key, new_key = open311.create_key(form.name.data.strip(), form.requests_per_hour.data)
+        db.session.commit()
+        flash(_("Key created. Copy it now: it is not shown again."), "success")
+        form = ApiKeyForm(formdata=None)
+    keys = db.session.scalars(db.select(ApiKey).order_by(ApiKey.revoked_at.is_not(None), ApiKey.name)).all()
+    return render_template("admin/api_keys.html", form=form, keys=keys, new_key=new_key), 400 if form.errors else 200
+
+
+@bp.post("/api-keys/<int:key_id>/revoke")
+@allow(Role.admin)
+def revoke_api_key(key_id: int):
+    key = db.get_or_404(ApiKey, key_id)
+    key.revoked_at = key.revoked_at or utcnow()
+    db.session.commit()
+    flash(_("Key %(name)s is revoked.", name=key.name), "success")
+    return redirect(url_for("admin.api_keys"))

@@ -1,0 +1,327 @@
+"""Open311 in terms of our model: services are categories, requests are public observations."""
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import datetime, timedelta, timezone
+
+from flask import current_app, url_for
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import (
+    ApiKey, ApiKeyUsage, Category, Event, Follower, Kind, Observation, Photo, Source, Status,
+    Visibility, utcnow,
+)
+from .formats import timestamp
+
+# For Open311 clients an item is closed once it is fixed (our verification is internal).
+OPEN_STATES = {Status.new, Status.accepted, Status.assigned, Status.in_progress}
+# mySociety's extended statuses for servicerequestupdates
+EXTENDED_STATUS = {
+    Status.new: "open",
+    Status.accepted: "investigating",
+    Status.assigned: "action_scheduled",
+    Status.in_progress: "in_progress",
+    Status.fixed: "fixed",
+    Status.verified: "fixed",
+    Status.wont_fix: "no_further_action",
+    Status.rejected: "not_councils_responsibility",
+    Status.duplicate: "duplicate",
+}
+TIMES_OF_DAY = [("day", "Dag / Day"), ("evening", "Kväll / Evening"), ("night", "Natt / Night")]
+DESCRIPTION_MAX = 4000
+HTML = re.compile(r"<[a-zA-Z/!?]")
+
+
+class Open311Error(Exception):
+    def __init__(self, status: int, description: str):
+        super().__init__(description)
+        self.status = status
+        self.description = description
+
+
+def key_digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_key(name: str, requests_per_hour: int = 1000) -> tuple[ApiKey, str]:
+    plain = "o311_" + secrets.token_urlsafe(32)
+    key = ApiKey(name=name, key_hash=key_digest(plain), requests_per_hour=requests_per_hour)
+    db.session.add(key)
+    return key, plain
+
+
+def authenticate(plain: str | None) -> ApiKey:
+    if not plain:
+        raise Open311Error(403, "api_key is required to submit requests")
+    key = db.session.scalar(select(ApiKey).filter_by(key_hash=key_digest(plain)))
+    if key is None or key.revoked_at is not None:
+        raise Open311Error(403, "api_key is not valid")
+    return key
+
+
+def count_request(key: ApiKey) -> None:
+    """A fixed hourly window per key, counted in the database (shared by all workers)."""
+    window = utcnow().replace(minute=0, second=0, microsecond=0)
+    updated = db.session.execute(
+        ApiKeyUsage.__table__.update()
+        .where(ApiKeyUsage.key_id == key.id, ApiKeyUsage.window_start == window)
+        .values(count=ApiKeyUsage.count + 1)
+    ).rowcount
+    if not updated:
+        try:
+            with db.session.begin_nested():
+                db.session.add(ApiKeyUsage(key_id=key.id, window_start=window, count=1))
+        except IntegrityError:  # another worker created the row first
+            db.session.execute(ApiKeyUsage.__table__.update()
+                               .where(ApiKeyUsage.key_id == key.id, ApiKeyUsage.window_start == window)
+                               .values(count=ApiKeyUsage.count + 1))
+    used = db.session.scalar(select(ApiKeyUsage.count).filter_by(key_id=key.id, window_start=window))
+    db.session.commit()
+    if used > key.requests_per_hour:
+        raise Open311Error(429, f"too many requests: at most {key.requests_per_hour} per hour for this key")
+
+
+def services() -> list[Category]:
+    return db.session.scalars(select(Category).filter_by(active=True).order_by(Category.sort_order)).all()
+
+
+def service_or_404(code: str) -> Category:
+    category = db.session.scalar(select(Category).filter_by(code=code, active=True))
+    if category is None:
+        raise Open311Error(404, f"service_code {code} not found")
+    return category
+
+
+def service_dict(category: Category) -> dict:
+    return {
+        "service_code": category.code,
+        "service_name": category.name_sv,
+        "description": f"{category.name_sv} / {category.name_en}",
+        "metadata": True,
+        "type": "realtime",
+        "keywords": ", ".join([category.name_sv, category.name_en]),
+        "group": "trygg plats" if category.kind is Kind.positive else "otrygg plats",
+    }
+
+
+def attributes(category: Category) -> list[dict]:
+    return [
+        {"variable": True, "code": "safety_rating", "datatype": "number", "required": False,
+         "datatype_description": "1-10", "order": 1,
+         "description": "Hur trygg känner du dig här? 1 = mycket otryggt, 10 = mycket tryggt", "values": []},
+        {"variable": True, "code": "kind", "datatype": "singlevaluelist", "required": False,
+         "datatype_description": "", "order": 2,
+         "description": "Problem eller trygg plats (standard: enligt tjänsten)",
+         "values": [{"key": "problem", "name": "Problem"}, {"key": "positive", "name": "Trygg plats"}]},
+        {"variable": True, "code": "time_of_day", "datatype": "multivaluelist", "required": False,
+         "datatype_description": "", "order": 3, "description": "När känns platsen otrygg?",
+         "values": [{"key": k, "name": n} for k, n in TIMES_OF_DAY]},
+    ]
+
+
+def parse_datetime(value: str, name: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise Open311Error(400, f"{name} must be a W3C date-time such as 2026-11-25T17:30:00Z") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def public_requests(params) -> list[Observation]:
+    query = (select(Observation).where(Observation.is_public.is_(True))
+             .options(db.joinedload(Observation.category), db.joinedload(Observation.organisation),
+                      db.selectinload(Observation.photos))
+             .order_by(Observation.created_at.desc(), Observation.id.desc()))
+    ids = params.get("service_request_id")
+    if ids:
+        numbers = [int(v) for v in ids.split(",") if v.strip().isdigit()]
+        return db.session.scalars(query.where(Observation.id.in_(numbers))).unique().all()
+    if params.get("service_code"):
+        codes = [c.strip() for c in params["service_code"].split(",")]
+        query = query.join(Observation.category).where(Category.code.in_(codes))
+    start = parse_datetime(params["start_date"], "start_date") if params.get("start_date") else None
+    end = parse_datetime(params["end_date"], "end_date") if params.get("end_date") else None
+    if start is None and end is None:
+        start = utcnow() - timedelta(days=90)  # the spec's default window
+    if start is not None:
+        query = query.where(Observation.created_at >= start)
+    if end is not None:
+        query = query.where(Observation.created_at <= end)
+    if params.get("status"):
+        wanted = {s.strip() for s in params["status"].split(",")}
+        if not wanted <= {"open", "closed"}:
+            raise Open311Error(400, "status must be open or closed")
+        states = set()
+        if "open" in wanted:
+            states |= OPEN_STATES
+        if "closed" in wanted:
+            states |= set(Status) - OPEN_STATES
+        query = query.where(Observation.status.in_(states))
+    try:
+        page = max(int(params.get("page") or 1), 1)
+        size = min(max(int(params.get("page_size") or 100), 1), 1000)
+    except ValueError:
+        raise Open311Error(400, "page and page_size must be whole numbers") from None
+    return db.session.scalars(query.limit(size).offset((page - 1) * size)).unique().all()
+
+
+def media_url(obs: Observation) -> str | None:
+    photo = next((p for p in obs.photos if p.is_public), None)
+    return url_for("open311.media", photo_id=photo.id, _external=True) if photo else None
+
+
+def request_dict(obs: Observation, notes: dict[int, str]) -> dict:
+    return {
+        "service_request_id": str(obs.id),
+        "status": "open" if obs.status in OPEN_STATES else "closed",
+        "status_notes": notes.get(obs.id),
+        "service_name": obs.category.name_sv,
+        "service_code": obs.category.code,
+        "description": obs.description,
+        "agency_responsible": obs.organisation.name if obs.organisation else None,
+        "service_notice": None,
+        "requested_datetime": timestamp(obs.created_at),
+        "updated_datetime": timestamp(obs.updated_at),
+        "expected_datetime": timestamp(datetime.combine(obs.due_date, datetime.min.time(), timezone.utc))
+        if obs.due_date and obs.status in OPEN_STATES else None,
+        "address": obs.address or None,
+        "address_id": None,
+        "zipcode": None,
+        "lat": obs.lat,
+        "long": obs.lon,
+        "media_url": media_url(obs),
+    }
+
+
+def latest_public_notes(ids: list[int]) -> dict[int, str]:
+    """Each item's latest public comment, in one query."""
+    latest = (select(Event.observation_id, func.max(Event.id).label("id"))
+              .where(Event.observation_id.in_(ids), Event.visibility == Visibility.public, Event.comment != "")
+              .group_by(Event.observation_id).subquery())
+    rows = db.session.execute(select(Event.observation_id, Event.comment).join(latest, Event.id == latest.c.id))
+    return dict(rows.all())
+
+
+def updates(params) -> list[dict]:
+    start = parse_datetime(params["start_date"], "start_date") if params.get("start_date") else utcnow() - timedelta(days=30)
+    end = parse_datetime(params["end_date"], "end_date") if params.get("end_date") else None
+    query = (select(Event).join(Event.observation)
+             .where(Observation.is_public.is_(True), Event.to_status.is_not(None), Event.created_at >= start)
+             .order_by(Event.created_at, Event.id).limit(1000))
+    if end is not None:
+        query = query.where(Event.created_at <= end)
+    result = []
+    for event in db.session.scalars(query):
+        result.append({
+            "update_id": str(event.id),
+            "service_request_id": str(event.observation_id),
+            "status": "not_councils_responsibility" if event.action == "decline" else EXTENDED_STATUS[event.to_status],
+            "updated_datetime": timestamp(event.created_at),
+            "description": event.comment if event.visibility is Visibility.public else "",
+            "media_url": None,
+        })
+    return result
+
+
+def submit(key: ApiKey, params, files) -> Observation:
+    """A new observation from an Open311 client, entering the workflow as new."""
+    from ..observations.service import InvalidInput, read_photos
+    from .. import photos
+
+    category = service_or_404(params.get("service_code") or "")
+    lat, lon = params.get("lat"), params.get("long")
+    if lat is None or lon is None:
+        if params.get("address_string") or params.get("address_id"):
+            raise Open311Error(400, "lat and long are required: this server does not geocode addresses")
+        raise Open311Error(400, "lat and long are required")
+    try:
+        lat, lon = float(lat), float(lon)
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise ValueError
+    except ValueError:
+        raise Open311Error(400, "lat and long must be decimal degrees (WGS84)") from None
+    description = params.get("description") or ""
+    if len(description) > DESCRIPTION_MAX:
+        raise Open311Error(400, f"description is longer than {DESCRIPTION_MAX} characters")
+    if HTML.search(description):
+        raise Open311Error(400, "description must be plain text, without HTML")
+    attrs = parse_attributes(params)
+    rating = attrs.get("safety_rating")
+    if rating is not None:
+        try:
+            rating = int(rating)
+            if not 1 <= rating <= 10:
+                raise ValueError
+        except ValueError:
+            raise Open311Error(400, "attribute[safety_rating] must be a whole number from 1 to 10") from None
+    kind = category.kind
+    if attrs.get("kind"):
+        try:
+            kind = Kind(attrs["kind"])
+        except ValueError:
+            raise Open311Error(400, "attribute[kind] must be problem or positive") from None
+    times = attrs.get("time_of_day") or []
+    times = times if isinstance(times, list) else [times]
+    if not set(times) <= {k for k, _ in TIMES_OF_DAY}:
+        raise Open311Error(400, "attribute[time_of_day][] values must be day, evening or night")
+    media = [f for f in files.getlist("media") if f and f.filename]
+    try:
+        processed = read_photos(media)
+    except InvalidInput as exc:
+        raise Open311Error(400, " ".join(str(m) for m in exc.errors.get("photos", []))) from None
+
+    obs = Observation(
+        lat=lat, lon=lon, category=category, kind=kind, description=description.strip(),
+        address=(params.get("address_string") or "")[:300], source=Source.open311, source_detail=key.name,
+        external_id=secrets.token_urlsafe(16), safety_rating=rating, status=Status.new, is_public=True,
+    )
+    db.session.add(obs)
+    personal = {k: params[k] for k in ("email", "first_name", "last_name", "phone", "device_id", "account_id")
+                if params.get(k)}
+    if params.get("media_url"):
+        personal["media_url"] = params["media_url"][:500]  # kept as a link; never fetched
+    db.session.add(Event(observation=obs, action="reported", to_status=Status.new,
+                         data={"open311": {"key": key.name, "attributes": {**attrs, "time_of_day": times},
+                                           **personal}}))
+    if params.get("email") and "@" in params["email"]:
+        db.session.add(Follower(observation=obs, email=params["email"].strip().lower()[:254]))
+    db.session.flush()
+    saved = photos.save_photos(obs, processed, None)  # commits, or leaves nothing behind
+    for photo in saved:
+        photo.is_public = True
+    db.session.commit()
+    return obs
+
+
+def parse_attributes(params) -> dict:
+    """attribute[code]=v and attribute[code][]=v1&attribute[code][]=v2."""
+    result: dict = {}
+    for name in params.keys():
+        match = re.fullmatch(r"attribute\[([\w-]+)\](\[\])?", name)
+        if not match:
+            continue
+        values = [v for v in params.getlist(name) if v != ""]
+        if not values:
+            continue
+        result[match.group(1)] = values if match.group(2) else values[0]
+    return result
+
+
+def by_token(token: str) -> Observation | None:
+    return db.session.scalar(select(Observation).filter_by(source=Source.open311, external_id=token))
+
+
+def public_photo(photo_id: int) -> Photo | None:
+    photo = db.session.get(Photo, photo_id)
+    if photo is None or not (photo.is_public and photo.observation.is_public):
+        return None
+    return photo
+
+
+def jurisdiction_ok(value: str | None) -> bool:
+    configured = current_app.config.get("OPEN311_JURISDICTION")
+    return not value or not configured or value == configured
