@@ -46,6 +46,7 @@ def create_app(test_config: dict | None = None, *, local: bool = False) -> Flask
     from . import cli, errors
     from .admin import bp as admin_bp
     from .api import bp as api_bp
+    from .exchange import bp as exchange_bp
     from .auth import bp as auth_bp
     from .main import bp as main_bp
     from .observations import bp as observations_bp
@@ -56,7 +57,7 @@ def create_app(test_config: dict | None = None, *, local: bool = False) -> Flask
     from .walks import bp as walks_bp
 
     for blueprint in (main_bp, auth_bp, admin_bp, walks_bp, observations_bp, triage_bp, tasks_bp,
-                      public_bp, api_bp, open311_bp):
+                      public_bp, api_bp, open311_bp, exchange_bp):
         app.register_blueprint(blueprint)
     errors.init_app(app)
     cli.init_app(app)

@@ -208,9 +208,12 @@ class Walk(db.Model):
         String(43), unique=True, default=lambda: secrets.token_urlsafe(32)
     )
     created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    # A follow-up walk names the earlier walk on the same route.
+    follow_up_of_id: Mapped[Optional[int]] = mapped_column(ForeignKey("walk.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     created_by: Mapped[Optional[User]] = relationship()
+    follow_up_of: Mapped[Optional["Walk"]] = relationship(remote_side=[id])
     participants: Mapped[list["Participant"]] = relationship(
         back_populates="walk", cascade="all, delete-orphan"
     )

@@ -1,0 +1,2 @@
+"""Export and import pages (being written)."""
+from . import bp  # noqa: F401
