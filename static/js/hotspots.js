@@ -1,0 +1,31 @@
+/* Hotspot grid on the lägesbild map (counts from the server), and "use the map's
+   view as area" for the period form. */
+(function () {
+  "use strict";
+  var map = window[document.currentScript.dataset.map];
+  if (!map) return;
+  var cells = JSON.parse(document.getElementById("hotspots").textContent);
+  var top = cells.reduce(function (m, c) { return Math.max(m, c.n); }, 0);
+  var bounds = [];
+  cells.forEach(function (c) {
+    var share = top ? c.n / top : 0;
+    var box = L.rectangle([[c.south, c.west], [c.north, c.east]], {
+      weight: 1, color: "#7f1d1d", fillColor: "#dc2626", fillOpacity: 0.15 + 0.6 * share
+    }).addTo(map);
+    box.bindTooltip(String(c.n));
+    bounds.push([c.south, c.west], [c.north, c.east]);
+  });
+  var field = document.getElementById("s-bbox");
+  if (field && field.value) {
+    var b = field.value.split(",").map(Number);
+    map.fitBounds([[b[1], b[0]], [b[3], b[2]]]);
+  } else if (bounds.length) {
+    map.fitBounds(bounds, { padding: [16, 16], maxZoom: 16 });
+  }
+  var button = document.getElementById("use-map-area");
+  if (button) button.addEventListener("click", function () {
+    var v = map.getBounds();
+    field.value = [v.getWest(), v.getSouth(), v.getEast(), v.getNorth()].map(function (n) { return n.toFixed(5); }).join(",");
+    document.getElementById("scope-form").submit();
+  });
+})();
