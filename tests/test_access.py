@@ -49,6 +49,9 @@ EXPECTED = {
     "public.walk": (OK, OK, OK, OK, OK),
     "public.photo": (HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN),  # the photo is not public
     "admin.api_keys": (LOGIN, DENIED, DENIED, DENIED, OK),
+    "situation.dashboard": (LOGIN, DENIED, DENIED, OK, OK),
+    "situation.protocol_page": (LOGIN, DENIED, DENIED, OK, OK),
+    "situation.protocol_pdf": (LOGIN, DENIED, DENIED, OK, OK),
     "open311.discovery": (OK, OK, OK, OK, OK),
     "open311.services": (OK, OK, OK, OK, OK),
     "open311.service_definition": (OK, OK, OK, OK, OK),

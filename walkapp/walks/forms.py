@@ -37,6 +37,8 @@ class WalkForm(FlaskForm):
     meeting_lon = FloatField(validators=[Optional()])
     stops = HiddenField(default="[]")
     status = SelectField(_l("Status"), choices=[SelectChoice(s.value, label) for s, label in WALK_STATUS.items()])
+    follow_up_of = SelectField(_l("Follow-up of an earlier walk"), coerce=int, validators=[Optional()],
+                               description=_l("A follow-up walk on the same route shows what changed since."))
 
     def validate_meeting_lat(self, field):
         for value, low, high in ((field.data, -90, 90), (self.meeting_lon.data, -180, 180)):

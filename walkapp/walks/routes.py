@@ -55,9 +55,13 @@ def index():
 def edit(walk_id: int | None = None):
     walk = db.get_or_404(Walk, walk_id) if walk_id else None
     form = WalkForm(obj=walk)
+    form.follow_up_of.choices = [(0, "—")] + [
+        (w.id, f"{w.title} ({w.starts_at:%Y-%m-%d})")
+        for w in db.session.scalars(db.select(Walk).order_by(Walk.starts_at.desc())) if w != walk]
     if request.method == "GET" and walk is not None:
         form.starts_at.data = walk.starts_at.astimezone(local_zone()).replace(tzinfo=None)
         form.status.data = walk.status.value
+        form.follow_up_of.data = walk.follow_up_of_id or 0
         form.stops.data = json.dumps([{"name": s.name, "lat": s.lat, "lon": s.lon} for s in walk.stops])
     if form.validate_on_submit():
         walk = service.save_walk(walk, form, current_user)

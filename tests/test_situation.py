@@ -1,0 +1,163 @@
+"""Lägesbild figures, the walk protocol (page and PDF) and follow-up walks."""
+import io
+import re
+from datetime import date, timedelta
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import event as sa_event
+
+from walkapp import demo
+from walkapp.extensions import db
+from walkapp.models import Category, Event, Observation, Organisation, Role, Status, User, Visibility, Walk, utcnow
+from walkapp.situation import stats
+
+from .factories import make_observation, make_walk
+
+
+def statements(app, func):
+    seen = []
+    with app.app_context():
+        listener = lambda *args: seen.append(args[2])  # noqa: E731
+        sa_event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            func()
+        finally:
+            sa_event.remove(db.engine, "before_cursor_execute", listener)
+    return len(seen)
+
+
+def pdf_text(data: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+@pytest.fixture
+def seeded(app):
+    with app.app_context():
+        demo.seed("demo-password-123")
+        walk = db.session.scalar(db.select(Walk).filter_by(join_code=demo.DEMO_WALK_CODE))
+        return walk.id
+
+
+def test_protocol_pdf_lists_every_observation(app, client, users, auth, seeded):
+    auth.login_as(Role.coordinator)
+    response = client.get(f"/walks/{seeded}/protocol.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    text = pdf_text(response.data)
+    with app.app_context():
+        observations = db.session.scalars(db.select(Observation).filter_by(walk_id=seeded)
+                                          .where(Observation.status != Status.duplicate)).all()
+        for number, obs in enumerate(sorted(observations, key=lambda o: (o.created_at, o.id)), start=1):
+            assert f"{number}. {obs.category.name_sv}" in text, obs.description
+            assert obs.description in text
+    assert "Vera Vandrare" in text  # the internal version names participants
+
+
+def test_public_protocol_has_no_names_and_no_internal_notes(app, client, users, auth, seeded):
+    with app.app_context():
+        obs = db.session.scalar(db.select(Observation).filter_by(walk_id=seeded, is_public=True))
+        db.session.add(Event(observation=obs, actor=db.session.get(User, users[Role.coordinator]),
+                             action="comment", comment="INTERNT: fastighetsägaren är svår", visibility=Visibility.internal))
+        db.session.commit()
+        names = [u.name for u in db.session.scalars(db.select(User))]
+    auth.login_as(Role.coordinator)
+    internal = pdf_text(client.get(f"/walks/{seeded}/protocol.pdf").data)
+    public = pdf_text(client.get(f"/walks/{seeded}/protocol.pdf?version=public").data)
+    assert "INTERNT" in internal and "INTERNT" not in public
+    for name in names:
+        assert name not in public
+    assert "Offentlig version" in public
+    page = client.get(f"/walks/{seeded}/protocol?version=public").get_data(as_text=True)
+    assert "INTERNT" not in page and "Vera Vandrare" not in page
+
+
+def test_protocol_for_a_follow_up_walk_shows_what_changed(app, client, users, auth, seeded):
+    with app.app_context():
+        later = make_walk(code="FOLO22", title="Uppföljning centrum")
+        later.follow_up_of_id = seeded
+        db.session.commit()
+        make_observation(users[Role.walker], later, safety_rating=8)
+        later_id = later.id
+    auth.login_as(Role.coordinator)
+    page = client.get(f"/walks/{later_id}/protocol").get_data(as_text=True)
+    assert "Sedan förra vandringen" in page
+    # the demo walk has one verified and two fixed problems, four open ones assigned or in progress...
+    assert re.search(r"Åtgärdade: \d+ · fortfarande öppna: \d+ · åtgärdas ej: 1 · nya nu: 1", page)
+    assert "Uppföljning av" in client.get(f"/walks/{later_id}").get_data(as_text=True)
+
+
+def test_dashboard_figures(app, client, users, auth):
+    today = utcnow().date()
+    with app.app_context():
+        org = Organisation(name="HEMAB")
+        db.session.add(org)
+        db.session.commit()
+        now = utcnow()
+        make_observation(users[Role.walker], safety_rating=1)
+        make_observation(users[Role.walker], safety_rating=10, status=Status.fixed, organisation_id=org.id,
+                         fixed_at=now, created_at=now - timedelta(days=4), due_date=today + timedelta(days=1))
+        make_observation(users[Role.walker], status=Status.assigned, organisation_id=org.id,
+                         due_date=today - timedelta(days=2))
+        make_observation(users[Role.walker], created_at=now - timedelta(days=400))  # another year
+    auth.login_as(Role.coordinator)
+    with app.test_request_context():
+        scope = stats.Scope(date(today.year, 1, 1), date(today.year, 12, 31))
+        figures = stats.figures(scope, today)
+        assert figures["new"] == 3 and figures["fixed"] == 1 and figures["overdue"] == 1
+        assert figures["median_days"] == pytest.approx(4.0, abs=0.01) and figures["on_time_share"] == 100
+        index = stats.safety(scope)
+        assert index.n == 2 and index.value == 50.0
+        [tracker] = stats.action_tracker(scope, today)
+        assert tracker[:4] == ("HEMAB", 1, 1, 1) and tracker[4] == pytest.approx(4.0, abs=0.01)
+    html = client.get("/lagesbild?period=year").get_data(as_text=True)
+    assert "Lägesbild" in html or "Lägesbilden" in html
+    assert re.search(r'<span class="figure">3</span> <span class="label">nya</span>', html)
+
+
+def test_dashboard_query_count_does_not_grow(app, client, users, auth):
+    def fill(n):
+        with app.app_context():
+            categories = db.session.scalars(db.select(Category)).all()
+            now = utcnow()
+            db.session.add_all(Observation(lat=62.63 + i * 1e-5, lon=17.93, category=categories[i % 12],
+                                           kind=categories[i % 12].kind, safety_rating=1 + i % 10,
+                                           status=list(Status)[i % 8], created_at=now - timedelta(hours=i % 200),
+                                           fixed_at=now if i % 3 == 0 else None) for i in range(n))
+            db.session.commit()
+
+    auth.login_as(Role.coordinator)
+    page = lambda: client.get("/lagesbild?period=year&time=night")  # noqa: E731
+    fill(100)
+    few = statements(app, page)
+    fill(4900)
+    assert statements(app, page) == few
+
+
+def test_dashboard_periods_and_areas(app, client, users, auth):
+    with app.app_context():
+        walk = make_walk(code="AREA22")
+        make_observation(users[Role.walker], walk)
+        make_observation(users[Role.walker], lat=62.70, lon=18.10)
+        walk_id = walk.id
+    auth.login_as(Role.coordinator)
+    for query in ("period=week", "period=month", "period=tertial", "period=year",
+                  "period=custom&from=2026-01-01&to=2026-12-31", f"walk={walk_id}",
+                  "bbox=17.9,62.6,18.0,62.65", "time=day&weekday=3", "period=custom&from=x"):
+        assert client.get(f"/lagesbild?{query}").status_code == 200, query
+    html = client.get(f"/lagesbild?period=year&walk={walk_id}").get_data(as_text=True)
+    assert re.search(r'<span class="figure">1</span> <span class="label">nya</span>', html)
+    html = client.get("/lagesbild?period=year&bbox=18.0,62.65,18.2,62.75").get_data(as_text=True)
+    assert re.search(r'<span class="figure">1</span> <span class="label">nya</span>', html)
+
+
+def test_period_bounds():
+    today = date(2026, 11, 25)
+    assert stats.period_bounds("week", today) == (date(2026, 11, 23), date(2026, 11, 29))
+    assert stats.period_bounds("month", today) == (date(2026, 11, 1), date(2026, 11, 30))
+    assert stats.period_bounds("tertial", today) == (date(2026, 9, 1), date(2026, 12, 31))
+    assert stats.period_bounds("tertial", date(2026, 2, 3)) == (date(2026, 1, 1), date(2026, 4, 30))
+    assert stats.period_bounds("year", today) == (date(2026, 1, 1), date(2026, 12, 31))
+    scope = stats.Scope(date(2026, 11, 1), date(2026, 11, 30))
+    assert (scope.previous().start, scope.previous().end) == (date(2026, 10, 2), date(2026, 10, 31))
+    with pytest.raises(ValueError):
+        stats.period_bounds("custom", today)

@@ -1,0 +1,125 @@
+"""The walk protocol's content, shared by the printable page and the PDF.
+
+Two versions: internal (names, internal notes, every photo) and public (no
+names, no internal notes, only public items' public photos).
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from .. import photos
+from ..extensions import db
+from ..labels import PARTICIPANT_ROLES, PRIORITY, STATUS
+from ..models import Event, Kind, Observation, Participant, Status, Visibility, Walk
+from . import safety_index
+
+CLOSED_OK = (Status.fixed, Status.verified)
+
+
+@dataclass
+class Item:
+    number: int
+    obs: Observation
+    category: str
+    place: str
+    photo_path: str | None
+    description: str
+    action: str
+    organisation: str
+    priority: str
+    due: str
+    state: str
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Protocol:
+    walk: Walk
+    public: bool
+    participants: list[tuple[str, int, list[str]]]
+    items: list[Item]
+    positive: list[Item]
+    counts: list[tuple[str, int]]
+    index: safety_index.SafetyIndex
+    follow_up: dict | None
+
+
+def _proposed_action(obs: Observation, public: bool) -> str:
+    """The latest assignment or decision text: what is to be done."""
+    for event in reversed(obs.events):
+        if event.action in ("assign", "accept", "wont_fix") and event.comment:
+            if public and event.visibility is not Visibility.public:
+                continue
+            return event.comment
+    return ""
+
+
+def build(walk: Walk, public: bool, lang: str) -> Protocol:
+    observations = db.session.scalars(
+        select(Observation).where(Observation.walk_id == walk.id, Observation.status != Status.duplicate)
+        .options(db.joinedload(Observation.category), db.joinedload(Observation.organisation),
+                 db.selectinload(Observation.photos), db.selectinload(Observation.events))
+        .order_by(Observation.created_at, Observation.id)
+    ).unique().all()
+    if public:
+        observations = [o for o in observations if o.is_public]
+    items, positive = [], []
+    for number, obs in enumerate(observations, start=1):
+        shown = [p for p in obs.photos if p.is_public] if public else list(obs.photos)
+        path = photos.storage().path(shown[0].storage_key, "thumb") if shown else None
+        notes = [] if public else [e.comment for e in obs.events if e.comment and e.visibility is Visibility.internal]
+        item = Item(
+            number=number, obs=obs, category=obs.category.name(lang),
+            place=obs.address or f"{obs.lat:.5f}, {obs.lon:.5f}",
+            photo_path=str(path) if path and path.exists() else None,
+            description=obs.description, action=_proposed_action(obs, public),
+            organisation=obs.organisation.name if obs.organisation else "",
+            priority=str(PRIORITY[obs.priority]) if obs.priority else "",
+            due=obs.due_date.isoformat() if obs.due_date else "",
+            state=str(STATUS[obs.status]), notes=notes,
+        )
+        (positive if obs.kind is Kind.positive else items).append(item)
+    participants = db.session.scalars(
+        select(Participant).where(Participant.walk_id == walk.id).options(db.joinedload(Participant.user))
+    ).all()
+    by_role: dict[str, list[str]] = {}
+    for participant in participants:
+        by_role.setdefault(participant.role_label, []).append(participant.user.name)
+    roles = [(str(PARTICIPANT_ROLES.get(code, code)), len(names), [] if public else sorted(names))
+             for code, names in sorted(by_role.items())]
+    counts = Counter(item.state for item in items)
+    ratings = [o.safety_rating for o in observations if o.safety_rating] + [s.safety_rating for s in walk.stops if s.safety_rating]
+    return Protocol(walk=walk, public=public, participants=roles, items=items, positive=positive,
+                    counts=sorted(counts.items()), index=safety_index.from_ratings(ratings),
+                    follow_up=follow_up(walk, public))
+
+
+def follow_up(walk: Walk, public: bool) -> dict | None:
+    """What changed since the earlier walk on the same route."""
+    earlier = walk.follow_up_of
+    if earlier is None:
+        return None
+    before = db.session.scalars(select(Observation).where(Observation.walk_id == earlier.id,
+                                                          Observation.kind == Kind.problem,
+                                                          Observation.status != Status.duplicate)).all()
+    if public:
+        before = [o for o in before if o.is_public]
+    now = db.session.scalars(select(Observation).where(Observation.walk_id == walk.id,
+                                                       Observation.kind == Kind.problem,
+                                                       Observation.status != Status.duplicate)).all()
+    ratings_then = [o.safety_rating for o in db.session.scalars(
+        select(Observation).where(Observation.walk_id == earlier.id)) if o.safety_rating]
+    ratings_now = [o.safety_rating for o in db.session.scalars(
+        select(Observation).where(Observation.walk_id == walk.id)) if o.safety_rating]
+    return {
+        "earlier": earlier,
+        "fixed": sum(o.status in CLOSED_OK for o in before),
+        "still_open": sum(o.status not in CLOSED_OK and o.status not in (Status.wont_fix, Status.rejected) for o in before),
+        "wont_fix": sum(o.status is Status.wont_fix for o in before),
+        "new": len(now),
+        "index_then": safety_index.from_ratings(ratings_then),
+        "index_now": safety_index.from_ratings(ratings_now),
+    }

@@ -1,0 +1,88 @@
+"""Lägesbild dashboard and walk protocols (page and PDF)."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Response, abort, current_app, flash, render_template, request
+from flask_babel import gettext as _
+
+from .. import maps
+from ..access import STAFF, allow
+from ..extensions import db
+from ..i18n import current_language
+from ..labels import SOURCE
+from ..models import Walk, utcnow
+from . import bp, pdf, protocol, stats
+
+WEEKDAYS = range(1, 8)
+
+
+def parse_scope(args, today: date) -> tuple[stats.Scope, str]:
+    period = args.get("period", "month")
+    if period not in stats.PERIODS:
+        period = "month"
+    try:
+        start = date.fromisoformat(args["from"]) if args.get("from") else None
+        end = date.fromisoformat(args["to"]) if args.get("to") else None
+        first, last = stats.period_bounds(period, today, start, end)
+    except ValueError:
+        flash(_("Give both dates of the custom period as YYYY-MM-DD, the first before the last."), "error")
+        period, (first, last) = "month", stats.period_bounds("month", today)
+    bbox = None
+    if args.get("bbox"):
+        try:
+            box = tuple(float(v) for v in args["bbox"].split(","))
+            if len(box) == 4 and box[0] < box[2] and box[1] < box[3]:
+                bbox = box
+        except ValueError:
+            pass
+    walk_id = args.get("walk", type=int)
+    night = {"night": True, "day": False}.get(args.get("time", ""))
+    weekday = args.get("weekday", type=int)
+    return stats.Scope(first, last, bbox, walk_id, night, weekday if weekday in WEEKDAYS else None), period
+
+
+@bp.get("/lagesbild")
+@allow(*STAFF)
+def dashboard():
+    today = utcnow().date()
+    scope, period = parse_scope(request.args, today)
+    data = stats.lagesbild(scope, today)
+    lang = current_language()
+    return render_template(
+        "situation/dashboard.html", scope=scope, period=period, data=data,
+        category_rows=[(en if lang == "en" else sv, n, colour) for sv, en, colour, n in data["categories"]],
+        source_rows=[(str(SOURCE[source]), n, None) for source, n in data["sources"]],
+        walks=db.session.scalars(db.select(Walk).order_by(Walk.starts_at.desc())).all(),
+        map=maps.embed(maps.base_map(current_app.config, zoom=13)), args=request.args,
+    )
+
+
+def load_protocol(walk_id: int):
+    walk = db.get_or_404(Walk, walk_id)
+    version = request.args.get("version", "internal")
+    if version not in ("internal", "public"):
+        abort(400)
+    return protocol.build(walk, version == "public", current_language())
+
+
+@bp.get("/walks/<int:walk_id>/protocol")
+@allow(*STAFF)
+def protocol_page(walk_id: int):
+    data = load_protocol(walk_id)
+    walk = data.walk
+    centre = [walk.meeting_lat, walk.meeting_lon] if walk.meeting_lat else None
+    pins = [{"lat": i.obs.lat, "lon": i.obs.lon, "n": i.number, "category": i.category, "colour": i.obs.category.colour,
+             "status": i.state, "positive": i.obs.kind.value == "positive"} for i in data.items + data.positive]
+    return render_template("situation/protocol.html", p=data, pins=pins,
+                           map=maps.embed(maps.base_map(current_app.config, location=centre, zoom=15)))
+
+
+@bp.get("/walks/<int:walk_id>/protocol.pdf")
+@allow(*STAFF)
+def protocol_pdf(walk_id: int):
+    data = load_protocol(walk_id)
+    name = f"protokoll-{data.walk.id}-{'offentlig' if data.public else 'intern'}.pdf"
+    return Response(pdf.render(data), mimetype="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"',
+                             "Cache-Control": "private, no-store"})
