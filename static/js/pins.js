@@ -9,10 +9,16 @@
   var items = JSON.parse(source.textContent);
   var bounds = [];
   items.forEach(function (item) {
-    var icon = L.divIcon({ className: "pin" + (item.positive ? " positive" : ""), iconSize: [30, 30], iconAnchor: [15, 15] });
+    var icon = L.divIcon({ className: "pin numbered" + (item.positive ? " positive" : "") + (item.overdue ? " overdue" : ""),
+                           iconSize: [30, 30], iconAnchor: [15, 15] });
     var marker = L.marker([item.lat, item.lon], { icon: icon, title: "#" + item.n + " " + item.category }).addTo(map);
-    marker.on("add", function () { if (marker._icon) marker._icon.style.background = item.colour; });
-    if (marker._icon) marker._icon.style.background = item.colour;
+    function paint() {
+      if (!marker._icon) return;
+      marker._icon.style.background = item.colour;
+      marker._icon.textContent = String(item.n);  // the number matches the list
+    }
+    marker.on("add", paint);
+    paint();
     marker.bindPopup(function () {
       var box = document.createElement("div");
       box.className = "popup";
