@@ -1,0 +1,127 @@
+"""The lägesbild dashboard for a year at 10,000 and 100,000 observations.
+
+Run from the repository root (PostgreSQL optional):
+
+    /work/venv/bin/python bench/situation_bench.py [--sizes 10000 100000] [--pg postgresql://postgres@127.0.0.1/test]
+
+Observations are spread over the past year with ratings, fixes and due dates.
+Measured through the Flask test client as a coordinator: the dashboard for this
+year (median of several requests) and the number of SQL statements per request.
+The naive baseline in the same run loads every observation of the year as ORM
+objects and computes the same headline figures in Python.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from sqlalchemy import event, insert, text  # noqa: E402
+
+from map_bench import PASSWORD, TOWN, database_urls  # noqa: E402
+from walkapp import create_app  # noqa: E402
+from walkapp.categories import seed_default_categories  # noqa: E402
+from walkapp.extensions import db  # noqa: E402
+from walkapp.models import Category, Observation, Role, Status, User, utcnow  # noqa: E402
+
+
+def populate(app, n: int) -> None:
+    rng = random.Random(7)
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        seed_default_categories()
+        user = User(email="bench@example.se", name="Bench", role=Role.coordinator)
+        user.set_password(PASSWORD)
+        db.session.add(user)
+        db.session.commit()
+        categories = [(c.id, c.kind) for c in db.session.scalars(db.select(Category))]
+        now = utcnow()
+        rows = []
+        for i in range(n):
+            category_id, kind = categories[i % len(categories)]
+            created = now - timedelta(minutes=rng.randrange(0, 365 * 24 * 60))
+            fixed = created + timedelta(days=rng.randrange(1, 60)) if i % 3 == 0 else None
+            fixed = fixed if fixed and fixed < now else None
+            rows.append({
+                "lat": rng.uniform(TOWN[1], TOWN[3]), "lon": rng.uniform(TOWN[0], TOWN[2]),
+                "category_id": category_id, "kind": kind,
+                "status": Status.fixed if fixed else [Status.new, Status.accepted, Status.assigned][i % 3],
+                "description": f"Observation {i}", "version": 1, "created_at": created, "updated_at": created,
+                "fixed_at": fixed, "due_date": (created + timedelta(days=30)).date(), "safety_rating": 1 + i % 10,
+                "source": "walk", "source_detail": "", "is_public": False,
+            })
+            if len(rows) == 5000:
+                db.session.execute(insert(Observation), rows)
+                rows = []
+        if rows:
+            db.session.execute(insert(Observation), rows)
+        db.session.commit()
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.connect() as connection:
+                connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE observation"))
+
+
+def naive(app) -> float:
+    """Every observation of the year as objects, figures in Python."""
+    start = time.perf_counter()
+    with app.app_context():
+        first = date(utcnow().year, 1, 1)
+        rows = db.session.scalars(db.select(Observation)).all()
+        year = [o for o in rows if o.created_at.date() >= first]
+        fixed = [o for o in year if o.fixed_at]
+        days = sorted((o.fixed_at - o.created_at).total_seconds() / 86400 for o in fixed)
+        ratings = [o.safety_rating for o in year if o.safety_rating]
+        _ = (len(year), len(fixed), days[len(days) // 2] if days else None, sum(ratings) / max(len(ratings), 1))
+        by_category = {}
+        for o in year:
+            by_category[o.category.name_sv] = by_category.get(o.category.name_sv, 0) + 1
+    return (time.perf_counter() - start) * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--pg", default=os.environ.get("TEST_DATABASE_URL"))
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+    print(f"# {os.cpu_count()} CPUs")
+    print("db | N | dashboard ms (median) | SQL statements | naive ms")
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["WALKAPP_INSTANCE_PATH"] = tmp
+        for label, url, _ in database_urls(args, Path(tmp)):
+            app = create_app({"TESTING": True, "SECRET_KEY": "bench-secret-key-0123456789",
+                              "SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False})
+            for n in args.sizes:
+                populate(app, n)
+                client = app.test_client()
+                client.post("/login", data={"email": "bench@example.se", "password": PASSWORD})
+                times = []
+                for _ in range(args.runs):
+                    start = time.perf_counter()
+                    assert client.get("/lagesbild?period=year").status_code == 200
+                    times.append((time.perf_counter() - start) * 1000)
+                statements = []
+                with app.app_context():
+                    listener = lambda *a: statements.append(a[2])  # noqa: E731
+                    event.listen(db.engine, "before_cursor_execute", listener)
+                    client.get("/lagesbild?period=year")
+                    event.remove(db.engine, "before_cursor_execute", listener)
+                print(f"{label} | {n:,} | {statistics.median(times):.0f} | {len(statements)} | {naive(app):.0f}", flush=True)
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
