@@ -35,3 +35,18 @@ def make_observation(reporter_id: int | None, walk: Walk | None = None, code="be
 
 def count(model) -> int:
     return db.session.scalar(db.select(db.func.count()).select_from(model))
+
+
+def count_statements(app, func) -> int:
+    """How many SQL statements func() runs (to show a page's query count does not grow)."""
+    from sqlalchemy import event
+
+    seen = []
+    with app.app_context():
+        listener = lambda *args: seen.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            func()
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+    return len(seen)

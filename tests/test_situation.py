@@ -5,26 +5,15 @@ from datetime import date, timedelta
 
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import event as sa_event
 
 from walkapp import demo
 from walkapp.extensions import db
 from walkapp.models import Category, Event, Observation, Organisation, Role, Status, User, Visibility, Walk, utcnow
 from walkapp.situation import stats
 
-from .factories import make_observation, make_walk
+from .factories import count_statements, make_observation, make_walk
 
 
-def statements(app, func):
-    seen = []
-    with app.app_context():
-        listener = lambda *args: seen.append(args[2])  # noqa: E731
-        sa_event.listen(db.engine, "before_cursor_execute", listener)
-        try:
-            func()
-        finally:
-            sa_event.remove(db.engine, "before_cursor_execute", listener)
-    return len(seen)
 
 
 def pdf_text(data: bytes) -> str:
@@ -128,9 +117,9 @@ def test_dashboard_query_count_does_not_grow(app, client, users, auth):
     auth.login_as(Role.coordinator)
     page = lambda: client.get("/lagesbild?period=year&time=night")  # noqa: E731
     fill(100)
-    few = statements(app, page)
+    few = count_statements(app, page)
     fill(4900)
-    assert statements(app, page) == few
+    assert count_statements(app, page) == few
 
 
 def test_dashboard_periods_and_areas(app, client, users, auth):

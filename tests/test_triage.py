@@ -3,12 +3,11 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event as sa_event
 
 from walkapp.extensions import db
 from walkapp.models import Category, Event, Observation, Organisation, Priority, Role, Source, Status, Walk
 
-from .factories import count, make_observation, make_walk
+from .factories import count_statements, count, make_observation, make_walk
 
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -22,16 +21,6 @@ def org(app):
         return organisation.id
 
 
-def statements(app, func):
-    seen = []
-    with app.app_context():
-        listener = lambda *args: seen.append(args[2])  # noqa: E731
-        sa_event.listen(db.engine, "before_cursor_execute", listener)
-        try:
-            func()
-        finally:
-            sa_event.remove(db.engine, "before_cursor_execute", listener)
-    return len(seen)
 
 
 def test_inbox_filters_and_counts(app, client, users, auth, org):
@@ -92,9 +81,9 @@ def test_inbox_and_map_query_counts_do_not_grow(app, client, users, auth, org):
         assert client.get("/api/v1/observations?bbox=17.9,62.6,18.0,62.7").status_code == 200
 
     make(10)
-    few = statements(app, pages)
+    few = count_statements(app, pages)
     make(490)
-    assert statements(app, pages) == few
+    assert count_statements(app, pages) == few
 
 
 def test_map_endpoint_clusters_when_the_view_holds_too_many(app_factory, users):

@@ -386,3 +386,20 @@ def save_photos(observation, processed: list[ProcessedPhoto], uploader,
                 log.exception("could not remove photo files for key %s", key)
         raise
     return photos
+
+
+def send(photo: Photo, rendition: str, *, public: bool):
+    """A stored rendition as an HTTP response, after the caller's permission check.
+
+    nosniff always; photos behind a permission check may not sit in shared caches.
+    """
+    from flask import abort, send_file
+
+    path = storage().path(photo.storage_key, rendition)
+    if not path.exists():
+        abort(404)
+    response = send_file(path, mimetype="image/jpeg", max_age=3600, conditional=True, etag=True)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.cache_control.public = public
+    response.cache_control.private = not public
+    return response

@@ -1,7 +1,7 @@
 """Pages for reporting and viewing observations, and the photo view."""
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -134,11 +134,4 @@ def photo(photo_id: int, rendition: str):
     photo = db.get_or_404(Photo, photo_id)
     if not policy.can_view_observation(current_user, photo.observation):
         abort(404)
-    path = photos.storage().path(photo.storage_key, rendition)
-    if not path.exists():
-        abort(404)
-    response = send_file(path, mimetype="image/jpeg", max_age=3600, conditional=True, etag=True)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.cache_control.private = True  # permission-checked: no shared caches
-    response.cache_control.public = False
-    return response
+    return photos.send(photo, rendition, public=False)

@@ -1,7 +1,7 @@
 """GeoReport v2 endpoints under /open311/v2/, each as .xml and .json."""
 from __future__ import annotations
 
-from flask import abort, current_app, request, send_file, url_for
+from flask import abort, current_app, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from .. import photos
@@ -132,9 +132,6 @@ def media(photo_id: int):
     photo = service.public_photo(photo_id)
     if photo is None:
         abort(404)
-    response = send_file(photos.storage().path(photo.storage_key, "display"), mimetype="image/jpeg",
-                         max_age=3600, conditional=True)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return photos.send(photo, "display", public=True)
 
 

@@ -5,7 +5,7 @@ public photos; never reporters' names or internal notes.
 """
 from __future__ import annotations
 
-from flask import abort, current_app, render_template, send_file
+from flask import abort, current_app, render_template
 from sqlalchemy import func, select
 
 from .. import maps, photos
@@ -69,9 +69,4 @@ def photo(token: str, photo_id: int, rendition: str):
     obs = photo.observation
     if not (photo.is_public and obs.is_public and obs.walk_id == walk.id):
         abort(404)
-    path = photos.storage().path(photo.storage_key, rendition)
-    if not path.exists():
-        abort(404)
-    response = send_file(path, mimetype="image/jpeg", max_age=3600, conditional=True, etag=True)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return photos.send(photo, rendition, public=True)
