@@ -26,6 +26,7 @@ from ..models import (
     Status,
     Visibility,
     Walk,
+    floor_nonnegative,
 )
 
 OPEN_STATES = (Status.new, Status.accepted, Status.assigned, Status.in_progress, Status.fixed)
@@ -267,8 +268,8 @@ def clusters(user, filters, grid: int = 32) -> dict:
     min_lon, min_lat, max_lon, max_lat = filters.bbox
     cell_lat = max((max_lat - min_lat) / grid, 1e-9)
     cell_lon = max((max_lon - min_lon) / grid, 1e-9)
-    gy = func.floor((Observation.lat - min_lat) / cell_lat).label("gy")
-    gx = func.floor((Observation.lon - min_lon) / cell_lon).label("gx")
+    gy = floor_nonnegative((Observation.lat - min_lat) / cell_lat).label("gy")
+    gx = floor_nonnegative((Observation.lon - min_lon) / cell_lon).label("gx")
     query = filters.apply(
         select(gy, gx, func.count().label("n"), func.avg(Observation.lat), func.avg(Observation.lon))
         .where(policy.visible_observations(user))

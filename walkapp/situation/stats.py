@@ -12,7 +12,7 @@ from flask import current_app
 from sqlalchemy import and_, case, func, literal, select
 
 from ..extensions import db
-from ..models import Category, Kind, Observation, Organisation, Status, Stop, Walk
+from ..models import Category, Kind, Observation, Organisation, Status, Stop, Walk, floor_nonnegative
 from . import safety_index
 
 CLOSED = (Status.verified, Status.wont_fix, Status.rejected, Status.duplicate)
@@ -224,8 +224,8 @@ def hotspots(scope: Scope, grid: int = 24) -> list[dict]:
         min_lon, min_lat, max_lon, max_lat = (float(v) for v in extent)
     cell_lat = max((max_lat - min_lat) / grid, 0.0005)
     cell_lon = max((max_lon - min_lon) / grid, 0.001)
-    gy = func.floor((Observation.lat - min_lat) / cell_lat)
-    gx = func.floor((Observation.lon - min_lon) / cell_lon)
+    gy = floor_nonnegative((Observation.lat - min_lat) / cell_lat)
+    gx = floor_nonnegative((Observation.lon - min_lon) / cell_lon)
     rows = db.session.execute(select(gy, gx, func.count()).where(_where(scope)).group_by(gy, gx))
     return [{"south": min_lat + int(y) * cell_lat, "west": min_lon + int(x) * cell_lon,
              "north": min_lat + (int(y) + 1) * cell_lat, "east": min_lon + (int(x) + 1) * cell_lon, "n": n}
