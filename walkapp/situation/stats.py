@@ -100,26 +100,28 @@ def _where(scope: Scope, column=Observation.created_at, dated: bool = True):
     return and_(*conditions)
 
 
-def figures(scope: Scope, today: date) -> dict:
+def figures(scope: Scope, today: date, full: bool = True) -> dict:
+    """The headline figures in one scan (FILTER aggregates); `full=False` gives only new and fixed."""
     problem = Observation.kind == Kind.problem
-    new, fixed, fixed_on_time, fixed_with_due = db.session.execute(select(
-        func.count().filter(_where(scope)),
-        func.count().filter(and_(_where(scope, Observation.fixed_at), problem)),
-        func.count().filter(and_(_where(scope, Observation.fixed_at), problem,
-                                 Observation.due_date.is_not(None),
-                                 func.date(Observation.fixed_at) <= Observation.due_date)),
-        func.count().filter(and_(_where(scope, Observation.fixed_at), problem, Observation.due_date.is_not(None))),
-    ).select_from(Observation)).one()
-    open_now, overdue = db.session.execute(select(
-        func.count().filter(and_(_where(scope, dated=False), problem, Observation.status.not_in(CLOSED + (Status.fixed,)),
-                                 Observation.created_at < _moment(scope.end + timedelta(days=1)))),
-        func.count().filter(and_(_where(scope, dated=False), problem,
-                                 Observation.status.in_((Status.assigned, Status.in_progress)),
-                                 Observation.due_date < today)),
-    ).select_from(Observation)).one()
-    return {"new": new, "open": open_now, "fixed": fixed, "overdue": overdue,
-            "median_days": median_days_to_fix(scope),
-            "on_time_share": round(100 * fixed_on_time / fixed_with_due) if fixed_with_due else None}
+    fixed_in_period = and_(_where(scope, Observation.fixed_at), problem)
+    working = Observation.status.in_((Status.assigned, Status.in_progress))
+    columns = [func.count().filter(_where(scope)), func.count().filter(fixed_in_period)]
+    if full:
+        columns += [
+            func.count().filter(and_(fixed_in_period, Observation.due_date.is_not(None),
+                                     func.date(Observation.fixed_at) <= Observation.due_date)),
+            func.count().filter(and_(fixed_in_period, Observation.due_date.is_not(None))),
+            func.count().filter(and_(problem, Observation.status.not_in(CLOSED + (Status.fixed,)),
+                                     Observation.created_at < _moment(scope.end + timedelta(days=1)))),
+            func.count().filter(and_(problem, working, Observation.due_date < today)),
+        ]
+    row = db.session.execute(select(*columns).select_from(Observation).where(_where(scope, dated=False))).one()
+    result = {"new": row[0], "fixed": row[1]}
+    if full:
+        on_time, with_due, open_now, overdue = row[2:]
+        result.update(open=open_now, overdue=overdue, median_days=median_days_to_fix(scope),
+                      on_time_share=round(100 * on_time / with_due) if with_due else None)
+    return result
 
 
 def median_days(scope: Scope, group=None) -> dict:
@@ -234,7 +236,7 @@ def hotspots(scope: Scope, grid: int = 24) -> list[dict]:
 
 def lagesbild(scope: Scope, today: date) -> dict:
     current = figures(scope, today)
-    before = figures(scope.previous(), today)
+    before = figures(scope.previous(), today, full=False)
     return {
         "figures": current,
         "previous": before,
