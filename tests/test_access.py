@@ -50,6 +50,10 @@ EXPECTED = {
     "public.photo": (HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN),  # the photo is not public
     "admin.api_keys": (LOGIN, DENIED, DENIED, DENIED, OK),
     "situation.dashboard": (LOGIN, DENIED, DENIED, OK, OK),
+    "exchange.export_csv": (LOGIN, DENIED, DENIED, OK, OK),
+    "exchange.export_geojson": (LOGIN, DENIED, DENIED, OK, OK),
+    "exchange.import_form": (LOGIN, DENIED, DENIED, OK, OK),
+    "exchange.import_template": (LOGIN, DENIED, DENIED, OK, OK),
     "situation.protocol_page": (LOGIN, DENIED, DENIED, OK, OK),
     "situation.protocol_pdf": (LOGIN, DENIED, DENIED, OK, OK),
     "open311.discovery": (OK, OK, OK, OK, OK),

@@ -32,13 +32,6 @@ CHUNK_ROWS = 500
 NOT_ON_PUBLIC_PAGE = (Status.duplicate, Status.rejected)
 
 
-def inbox_filter(filters: ObservationFilter) -> ObservationFilter:
-    """The inbox shows problems unless told otherwise (safe places have their own tab)."""
-    if filters.kind is None:
-        filters.kind = Kind.problem
-    return filters
-
-
 def export_query(user, filters: ObservationFilter, sort: str = "newest"):
     query = (
         select(Observation)

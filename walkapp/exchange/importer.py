@@ -23,11 +23,11 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from pyproj import Transformer
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from ..extensions import db
 from ..labels import PRIORITY, SOURCE
-from ..models import Category, Event, Kind, Observation, Organisation, Priority, Source, Status, utcnow
+from ..models import Category, Event, Kind, Observation, Organisation, Source, Status, Visibility, utcnow
 from .columns import ALIAS_TO_KEY, IGNORED_TO_KEY, fold, unneutralise
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
@@ -507,26 +507,37 @@ class PlanHasErrors(Exception):
 
 
 def apply(result: Plan, user) -> tuple[int, int]:
-    """Create the plan's new rows (the caller commits); returns (created, skipped)."""
+    """Create the plan's new rows (the caller commits); returns (created, skipped).
+
+    Bulk INSERTs (observations, then their events) rather than one ORM object per
+    row: ten thousand rows take a second instead of several.
+    """
     if not result.ok:
         raise PlanHasErrors()
     now = utcnow()
-    created = 0
-    for row in result.to_create:
-        values = row.values
-        obs = Observation(
-            lat=values["lat"], lon=values["lon"], category=values["category"], kind=values["kind"],
-            description=values["description"], address=values["address"],
-            source=values["source"], source_detail=values["source_detail"],
-            external_id=values["external_id"] or None, status=Status.new,
-            organisation=values["organisation"], priority=values["priority"], due_date=values["due_date"],
-            created_at=values["created"] or now, updated_at=now, is_public=False,
-        )
-        db.session.add(obs)
-        db.session.add(Event(
-            observation=obs, actor=user, created_at=now, action="imported", to_status=Status.new,
-            data={"file": result.filename[:200], "row": row.row, "sender": values["source_detail"]},
-        ))
-        created += 1
-    db.session.flush()
-    return created, len(result.to_skip)
+    rows = result.to_create
+    if not rows:
+        return 0, len(result.to_skip)
+    observations = [
+        {
+            "lat": v["lat"], "lon": v["lon"], "category_id": v["category"].id, "kind": v["kind"],
+            "description": v["description"], "address": v["address"], "source": v["source"],
+            "source_detail": v["source_detail"], "external_id": v["external_id"] or None,
+            "status": Status.new, "organisation_id": v["organisation"].id if v["organisation"] else None,
+            "priority": v["priority"], "due_date": v["due_date"], "is_public": False, "version": 1,
+            "created_at": v["created"] or now, "updated_at": now,
+        }
+        for v in (row.values for row in rows)
+    ]
+    ids = db.session.scalars(
+        insert(Observation).returning(Observation.id, sort_by_parameter_order=True), observations).all()
+    events = [
+        {
+            "observation_id": obs_id, "actor_id": user.id, "created_at": now, "action": "imported",
+            "to_status": Status.new, "visibility": Visibility.internal, "comment": "",
+            "data": {"file": result.filename[:200], "row": row.row, "sender": row.values["source_detail"]},
+        }
+        for obs_id, row in zip(ids, rows, strict=True)
+    ]
+    db.session.execute(insert(Event), events)
+    return len(ids), len(result.to_skip)

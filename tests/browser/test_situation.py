@@ -1,0 +1,53 @@
+"""A coordinator reads the lägesbild, narrows it, and downloads the CSV and the protocol PDF."""
+import io
+
+from pypdf import PdfReader
+
+from walkapp import demo
+from walkapp.extensions import db
+from walkapp.models import Walk
+
+from .conftest import ARTIFACTS, login
+
+COORDINATOR = "samordnare@demo.walkapp.se"
+
+
+def test_lagesbild_period_area_and_downloads(browser, live_server):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="sv-SE", accept_downloads=True)
+    context.route("**/*", lambda route: route.continue_() if "127.0.0.1" in route.request.url else route.abort())
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    with live_server.app.app_context():
+        walk = db.session.scalar(db.select(Walk).filter_by(join_code=demo.DEMO_WALK_CODE))
+        walk_id, title = walk.id, walk.title
+        items = len(walk.observations)
+    login(page, live_server.url, COORDINATOR)
+    page.get_by_text("Meny").click()
+    page.get_by_role("navigation", name="Huvudmeny").get_by_role("link", name="Lägesbild").click()
+    page.wait_for_selector("h1:has-text('Lägesbild')")
+    new_this_month = int(page.locator(".figures li").first.locator(".figure").inner_text())
+
+    page.get_by_label("Period", exact=True).select_option("year")
+    page.get_by_label("En vandrings område").select_option(str(walk_id))
+    page.get_by_role("button", name="Visa", exact=True).click()
+    page.wait_for_url(f"**period=year**walk={walk_id}**")
+    new_this_year = int(page.locator(".figures li").first.locator(".figure").inner_text())
+    assert new_this_year >= new_this_month and new_this_year >= 18  # the demo walk's items
+    assert page.locator("figure.chart").count() == 3 and page.locator(".leaflet-overlay-pane path").count() > 0
+    page.screenshot(path=str(ARTIFACTS / "lagesbild-laptop.png"), full_page=True)
+
+    with page.expect_download() as csv_download:
+        page.get_by_role("link", name="Ladda ner CSV (Excel)").click()
+    csv_text = open(csv_download.value.path(), encoding="utf-8-sig").read()
+    assert len(csv_text.strip().splitlines()) == items + 1  # one row per item of the walk, plus the header
+    assert ";" in csv_text.splitlines()[0]
+
+    with page.expect_download() as pdf_download:
+        page.get_by_role("link", name="Vandringsprotokoll (PDF)").click()
+    data = open(pdf_download.value.path(), "rb").read()
+    assert data.startswith(b"%PDF")
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
+    assert title in text and "Vandringsprotokoll" in text
+    assert errors == []
+    context.close()
