@@ -1,7 +1,6 @@
 from walkapp.extensions import db
 from walkapp.models import Category, Organisation, Role, User
 
-from .conftest import PASSWORD
 
 
 def test_admin_creates_and_edits_a_user(app, client, users, auth):

@@ -1,6 +1,5 @@
 """The JSON API: GeoJSON reads, creating observations, tokens, errors, hostile uploads."""
 import io
-import math
 from pathlib import Path
 
 import pytest

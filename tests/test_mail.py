@@ -2,7 +2,6 @@
 import email
 import re
 import socket
-import time
 from datetime import date, timedelta
 from email import policy as email_policy
 
@@ -10,9 +9,8 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from walkapp.extensions import db
-from walkapp.models import Follower, LoginLink, Observation, Organisation, OutboxMail, Role, Status, User, utcnow
+from walkapp.models import Follower, LoginLink, Observation, OutboxMail, Role, Status, User, utcnow
 
-from .conftest import PASSWORD
 from .factories import make_observation, make_walk
 
 

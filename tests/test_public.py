@@ -1,11 +1,10 @@
 """The public feedback page and My tasks."""
-import io
 import re
 from datetime import date, timedelta
 
 from walkapp import photos
 from walkapp.extensions import db
-from walkapp.models import Event, Observation, Organisation, Photo, Role, Status, User, Visibility, Walk
+from walkapp.models import Event, Observation, Organisation, Photo, Role, Status, User, Visibility
 
 from . import photo_samples as samples
 from .factories import make_observation, make_walk

@@ -71,6 +71,9 @@ class Defaults:
     OPEN311_JURISDICTION = None
     OPEN311_CONTACT = None
     OPEN311_KEY_SERVICE = None
+    # CSV imports
+    IMPORT_MAX_BYTES = 5 * 1024 * 1024
+    IMPORT_MAX_ROWS = 10_000
     # Above this many items in a map view, the API sends grid clusters instead of points.
     MAP_MAX_POINTS = 500
     # Default days to the due date, by priority.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -56,10 +57,10 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def live_server(tmp_path, shared_pg_url):
+@contextmanager
+def serving(tmp_path, database_url, **config):
     """The app with demo data, served on 127.0.0.1 in a thread."""
-    app = make_test_app(tmp_path, shared_pg_url, WTF_CSRF_ENABLED=True, TESTING=False)
+    app = make_test_app(tmp_path, database_url, WTF_CSRF_ENABLED=True, TESTING=False, **config)
     with app.app_context():
         db.create_all()
         seed_default_categories()
@@ -69,36 +70,79 @@ def live_server(tmp_path, shared_pg_url):
     thread.start()
     server.url = f"http://127.0.0.1:{server.server_port}"
     server.app = app
-    yield server
-    server.shutdown()
-    thread.join(5)
-    reset_database(app)
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        thread.join(5)
+        reset_database(app)
 
 
 @pytest.fixture
-def page(browser, live_server, request):
-    """A phone-sized page that may talk to 127.0.0.1 only."""
-    context = browser.new_context(**browser.iphone, locale="sv-SE")
-    blocked: list[str] = []
+def live_server(tmp_path, shared_pg_url):
+    with serving(tmp_path, shared_pg_url) as server:
+        yield server
 
-    def only_local(route):
-        if urlsplit(route.request.url).hostname == "127.0.0.1" or route.request.url.startswith("data:"):
-            route.continue_()
-        else:
-            blocked.append(route.request.url)
-            route.abort()
 
-    context.route("**/*", only_local)
-    page = context.new_page()
-    page.blocked = blocked
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.js_errors = errors
-    yield page
+LAPTOP = {"viewport": {"width": 1366, "height": 900}, "device_scale_factor": 1, "is_mobile": False,
+          "has_touch": False}
+
+
+@pytest.fixture
+def pages(browser, live_server, request):
+    """Makes pages, one browser context (one person) each: an iPhone 13 or a laptop,
+    in Swedish, able to reach 127.0.0.1 only, recording JavaScript errors, dialogs
+    (an alert() is an XSS that worked) and the foreign requests it refused."""
+    made = []
+
+    def new_page(device="phone", geolocation=None, color_scheme="light", **extra):
+        options = dict(browser.iphone if device == "phone" else LAPTOP)
+        options.update(locale="sv-SE", timezone_id="Europe/Stockholm", color_scheme=color_scheme, **extra)
+        if geolocation:
+            options.update(geolocation=geolocation, permissions=["geolocation"])
+        context = browser.new_context(**options)
+        blocked: list[str] = []
+
+        def only_local(route):
+            url = route.request.url
+            if urlsplit(url).hostname == "127.0.0.1" or url.startswith(("data:", "blob:")):
+                route.continue_()
+            else:
+                blocked.append(url)
+                route.abort()
+
+        context.route("**/*", only_local)
+        page = context.new_page()
+        page.blocked = blocked
+        page.js_errors = []
+        page.on("pageerror", lambda exc: page.js_errors.append(str(exc)))
+        page.dialogs = []
+
+        def on_dialog(dialog):
+            page.dialogs.append(dialog.message)
+            dialog.dismiss()
+
+        page.on("dialog", on_dialog)
+        made.append(page)
+        return page
+
+    yield new_page
+    failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
+    for n, page in enumerate(made):
+        if failed:
+            shot(page, f"failed-{request.node.name}-{n}.png")
+        page.context.close()
+
+
+@pytest.fixture
+def page(pages):
+    """A phone page (see `pages`)."""
+    return pages("phone")
+
+
+def shot(page, name: str, full_page: bool = True) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    if request.node.rep_call.failed if hasattr(request.node, "rep_call") else False:
-        page.screenshot(path=str(ARTIFACTS / f"failed-{request.node.name}.png"), full_page=True)
-    context.close()
+    page.screenshot(path=str(ARTIFACTS / name), full_page=full_page)
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -27,10 +27,8 @@ from urllib.parse import urlsplit
 import pytest
 from aiosmtpd.controller import Controller
 from PIL import Image, ImageDraw
-from werkzeug.serving import make_server
 
-from walkapp import demo, workflow
-from walkapp.categories import seed_default_categories
+from walkapp import workflow
 from walkapp.demo import ONGOING_WALK_CODE, ROUTE
 from walkapp.extensions import db
 from walkapp.models import (
@@ -46,9 +44,8 @@ from walkapp.models import (
     Walk,
 )
 
-from ..conftest import make_test_app, reset_database
 from ..photo_samples import jpeg_with_orientation_and_gps
-from .conftest import ARTIFACTS, DEMO_PASSWORD, login
+from .conftest import ARTIFACTS, login, serving, shot
 
 COORDINATOR = "samordnare@demo.walkapp.se"
 RESPONDER = "hus@demo.walkapp.se"
@@ -115,74 +112,19 @@ def smtp():
 @pytest.fixture
 def live_server(tmp_path, shared_pg_url, smtp):
     """conftest's live server with demo data, but sending its mail to `smtp`."""
-    app = make_test_app(tmp_path, shared_pg_url, WTF_CSRF_ENABLED=True, TESTING=False,
-                        MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port, MAIL_TIMEOUT=5,
-                        MAIL_USE_TLS=False, MAIL_USE_SSL=False, MAIL_USERNAME=None,
-                        MAIL_DEFAULT_SENDER="walkapp <noreply@kommun.example>")
-    with app.app_context():
-        db.create_all()
-        seed_default_categories()
-        demo.seed(DEMO_PASSWORD)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    server.url = f"http://127.0.0.1:{server.server_port}"
-    server.app = app
-    yield server
-    server.shutdown()
-    thread.join(5)
-    reset_database(app)
+    with serving(tmp_path, shared_pg_url, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port, MAIL_TIMEOUT=5,
+                 MAIL_USE_TLS=False, MAIL_USE_SSL=False, MAIL_USERNAME=None,
+                 MAIL_DEFAULT_SENDER="walkapp <noreply@kommun.example>") as server:
+        yield server
 
 
 @pytest.fixture
-def phone(browser, live_server, request):
-    """Makes iPhone 13 pages, one browser context (one person) each."""
-    made = []
-
-    def new_page(geolocation=None):
-        options = dict(browser.iphone, locale="sv-SE", timezone_id="Europe/Stockholm")
-        if geolocation:
-            options.update(geolocation=geolocation, permissions=["geolocation"])
-        context = browser.new_context(**options)
-        blocked: list[str] = []
-
-        def only_local(route):
-            url = route.request.url
-            if urlsplit(url).hostname == "127.0.0.1" or url.startswith(("data:", "blob:")):
-                route.continue_()
-            else:
-                blocked.append(url)
-                route.abort()
-
-        context.route("**/*", only_local)
-        page = context.new_page()
-        page.blocked = blocked
-        page.js_errors = []
-        page.on("pageerror", lambda exc: page.js_errors.append(str(exc)))
-        page.dialogs = []
-
-        def on_dialog(dialog):
-            page.dialogs.append(dialog.message)
-            dialog.dismiss()
-
-        page.on("dialog", on_dialog)
-        made.append(page)
-        return page
-
-    yield new_page
-    failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
-    for n, page in enumerate(made):
-        if failed:
-            ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / f"failed-{request.node.name}-{n}.png"), full_page=True)
-        page.context.close()
+def phone(pages):
+    return lambda geolocation=None: pages("phone", geolocation=geolocation)
 
 
 # --- Helpers --------------------------------------------------------------------------------
 
-def shot(page, name: str, full_page: bool = True) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / name), full_page=full_page)
 
 
 def fits_the_phone(page, what: str) -> None:
@@ -416,7 +358,7 @@ def test_full_loop_from_report_to_public_page_on_phones(phone, live_server, smtp
     # ... and verifies it with a public comment.
     form = open_action(coordinator, "Godkänn")
     form.get_by_label("Kommentar (frivillig)").fill(public_note)
-    form.get_by_label("Visa kommentaren och skälet på den offentliga återkopplingssidan").check()
+    form.get_by_label("Visa kommentaren på den offentliga återkopplingssidan").check()
     send_action(coordinator, form, "Godkänn")
     assert coordinator.get_by_text("Sparat: Klar.").is_visible()
     assert state_badge(coordinator) == "Klar"

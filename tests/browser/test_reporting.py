@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import re
-from urllib.parse import urlsplit
 
 import pytest
 from PIL import Image
@@ -29,47 +28,9 @@ THANKS = "Tack! Din observation är sparad."
 
 
 @pytest.fixture
-def phone(browser, live_server, request):
-    """Makes phone pages (one browser context each, so each is another person)."""
-    made = []
-
-    def new_page(geolocation=HERE):
-        options = dict(browser.iphone, locale="sv-SE", timezone_id="Europe/Stockholm")
-        if geolocation:
-            options.update(geolocation=geolocation, permissions=["geolocation"])
-        context = browser.new_context(**options)
-        blocked: list[str] = []
-
-        def only_local(route):
-            url = route.request.url
-            if urlsplit(url).hostname == "127.0.0.1" or url.startswith(("data:", "blob:")):
-                route.continue_()
-            else:
-                blocked.append(url)
-                route.abort()
-
-        context.route("**/*", only_local)
-        page = context.new_page()
-        page.blocked = blocked
-        page.js_errors = []
-        page.on("pageerror", lambda exc: page.js_errors.append(str(exc)))
-        page.dialogs = []
-
-        def on_dialog(dialog):
-            page.dialogs.append(dialog.message)
-            dialog.dismiss()
-
-        page.on("dialog", on_dialog)
-        made.append(page)
-        return page
-
-    yield new_page
-    failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
-    for n, page in enumerate(made):
-        if failed:
-            ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / f"failed-{request.node.name}-{n}.png"), full_page=True)
-        page.context.close()
+def phone(pages):
+    """Phone pages with the position granted at the meeting point."""
+    return lambda geolocation=HERE: pages("phone", geolocation=geolocation)
 
 
 def photo_file(name="x.jpg", lat=PHOTO_LAT, lon=PHOTO_LON):

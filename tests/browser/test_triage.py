@@ -30,62 +30,17 @@ from walkapp.models import (
     WalkStatus,
 )
 
-from .conftest import ARTIFACTS, login
+from .conftest import login, shot
 
 COORDINATOR = "samordnare@demo.walkapp.se"
 COORDINATOR_NAME = "Sara Samordnare"
-LAPTOP = {"viewport": {"width": 1366, "height": 900}, "device_scale_factor": 1,
-          "is_mobile": False, "has_touch": False}
 TIME = re.compile(r"\b\d{1,2}[:.]\d{2}\b")
 
 
 @pytest.fixture
-def browse(browser, live_server, request):
-    """Makes pages: a laptop (default) or an iPhone 13, in Swedish, 127.0.0.1 only,
-    recording JavaScript errors and dialogs (an alert() is an XSS that worked)."""
-    made = []
-
-    def new_page(device="laptop", color_scheme="light"):
-        options = dict(LAPTOP if device == "laptop" else browser.iphone)
-        options.update(locale="sv-SE", timezone_id="Europe/Stockholm", color_scheme=color_scheme)
-        context = browser.new_context(**options)
-        blocked: list[str] = []
-
-        def only_local(route):
-            url = route.request.url
-            if urlsplit(url).hostname == "127.0.0.1" or url.startswith(("data:", "blob:")):
-                route.continue_()
-            else:
-                blocked.append(url)
-                route.abort()
-
-        context.route("**/*", only_local)
-        page = context.new_page()
-        page.blocked = blocked
-        page.js_errors = []
-        page.on("pageerror", lambda exc: page.js_errors.append(str(exc)))
-        page.dialogs = []
-
-        def on_dialog(dialog):
-            page.dialogs.append(dialog.message)
-            dialog.dismiss()
-
-        page.on("dialog", on_dialog)
-        made.append(page)
-        return page
-
-    yield new_page
-    failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
-    for n, page in enumerate(made):
-        if failed:
-            ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / f"failed-{request.node.name}-{n}.png"), full_page=True)
-        page.context.close()
-
-
-def shot(page, name: str, full_page: bool = True) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / name), full_page=full_page)
+def browse(pages):
+    """A laptop page (default) or a phone page."""
+    return lambda device="laptop", color_scheme="light": pages(device, color_scheme=color_scheme)
 
 
 def open_inbox(page, base: str, query: str = "") -> None:

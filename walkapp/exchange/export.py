@@ -21,7 +21,7 @@ from .. import policy
 from ..extensions import db
 from ..i18n import current_language
 from ..labels import STATUS
-from ..models import Kind, Observation, Status
+from ..models import Observation, Status
 from ..observations.filters import ObservationFilter
 from ..triage.service import SORTS
 from .columns import EXPORT_COLUMNS, neutralise

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from .. import photos
 from ..extensions import db
 from ..labels import PARTICIPANT_ROLES, PRIORITY, STATUS
-from ..models import Event, Kind, Observation, Participant, Status, Visibility, Walk
+from ..models import Kind, Observation, Participant, Status, Visibility, Walk
 from . import safety_index
 
 CLOSED_OK = (Status.fixed, Status.verified)

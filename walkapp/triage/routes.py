@@ -8,7 +8,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import maps, policy, workflow
+from .. import maps, workflow
 from ..access import SIGNED_IN, STAFF, allow
 from ..extensions import db
 from ..labels import PRIORITY, SOURCE, STATUS
