@@ -26,7 +26,7 @@ class AssetParser(HTMLParser):
             self.assets += [part.split()[0] for part in a["srcset"].split(",")]
         if tag == "link" and a.get("href"):
             self.assets.append(a["href"])
-        if tag == "a" and a.get("href"):
+        if tag == "a" and a.get("href") and "download" not in a:  # pages, not file downloads
             self.links.append(a["href"])
         if a.get("style"):
             self.assets += CSS_URL.findall(a["style"])
@@ -49,6 +49,7 @@ def crawl(client, start="/", limit=150):
         seen.add(path)
         response = client.get(path)
         if response.status_code != 200 or response.mimetype != "text/html":
+            response.close()
             continue
         parser = AssetParser()
         parser.feed(response.get_data(as_text=True))
