@@ -125,18 +125,24 @@ def figures(scope: Scope, today: date, full: bool = True) -> dict:
 
 
 def median_days(scope: Scope, group=None) -> dict:
-    """Median days from report to fix, per group (or overall under key None), with window functions."""
+    """Median days from report to fix, per group (or overall under key 0).
+
+    PostgreSQL has percentile_cont; on SQLite the middle rows are picked with window functions.
+    """
     days = _days(Observation.fixed_at, Observation.created_at).label("days")
     key = (group if group is not None else literal(0)).label("key")
-    ranked = (select(key, days,
-                     func.row_number().over(partition_by=key, order_by=days).label("rn"),
-                     func.count().over(partition_by=key).label("c"))
-              .where(_where(scope, Observation.fixed_at), Observation.fixed_at.is_not(None))
-              .subquery())
-    rows = db.session.execute(
-        select(ranked.c.key, func.avg(ranked.c.days))
-        .where(ranked.c.rn.in_([(ranked.c.c + 1) / 2, (ranked.c.c + 2) / 2]))
-        .group_by(ranked.c.key))
+    where = and_(_where(scope, Observation.fixed_at), Observation.fixed_at.is_not(None))
+    if db.engine.dialect.name == "postgresql":
+        rows = db.session.execute(select(key, func.percentile_cont(0.5).within_group(days)).where(where).group_by(key))
+    else:
+        ranked = (select(key, days,
+                         func.row_number().over(partition_by=key, order_by=days).label("rn"),
+                         func.count().over(partition_by=key).label("c"))
+                  .where(where).subquery())
+        rows = db.session.execute(
+            select(ranked.c.key, func.avg(ranked.c.days))
+            .where(ranked.c.rn.in_([(ranked.c.c + 1) / 2, (ranked.c.c + 2) / 2]))
+            .group_by(ranked.c.key))
     return {k: round(float(v), 1) for k, v in rows}
 
 
@@ -197,7 +203,8 @@ def monthly_index(scope: Scope, months: int = 12) -> list[tuple[str, safety_inde
     first = (scope.end.replace(day=1) - timedelta(days=31 * (months - 1))).replace(day=1)
     trend_scope = replace(scope, start=first)
     if db.engine.dialect.name == "postgresql":
-        month = func.to_char(func.timezone(current_app.config["BABEL_DEFAULT_TIMEZONE"], Observation.created_at), "YYYY-MM")
+        month = func.to_char(func.date_trunc("month", func.timezone(current_app.config["BABEL_DEFAULT_TIMEZONE"],
+                                                                    Observation.created_at)), "YYYY-MM")
     else:
         month = func.strftime("%Y-%m", Observation.created_at)
     rating = Observation.safety_rating
