@@ -31,7 +31,7 @@
   var layer = L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 40 });
   map.addLayer(layer);
   var note = $("#map-note");
-  var pending = null, fitted = false, extent = null, shownOnce = false;
+  var pending = null, fitted = false, extent = null, shownOnce = false, shownSignature = null;
   function fit(b) { map.fitBounds([[b[1], b[0]], [b[3], b[2]]], { padding: [24, 24], maxZoom: 17 }); }
 
   function el(tag, className, text) {
@@ -75,6 +75,13 @@
     fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" }, signal: pending.signal })
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
       .then(function (data) {
+        // Opening a popup pans the map and so reloads it: leave the pins (and the open popup) alone
+        // when the answer is the same.
+        var signature = JSON.stringify(data.features.map(function (f) {
+          return f.properties.cluster ? [f.geometry.coordinates, f.properties.count] : [f.id, f.properties.status];
+        }));
+        if (signature === shownSignature) return;
+        shownSignature = signature;
         layer.clearLayers();
         layer.addLayers(data.features.map(function (f) { return f.properties.cluster ? clusterMarker(f) : pointMarker(f); }));
         note.textContent = data.clustered ? msg("clustered") : "";
