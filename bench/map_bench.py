@@ -55,8 +55,20 @@ def timed(func, runs):
     return statistics.median(times), result
 
 
-def populate(app, n: int) -> None:
-    rng = random.Random(42)
+def map_row(i: int, rng: random.Random, category, now) -> dict:
+    """Observations spread evenly over the town, all made now."""
+    category_id, kind = category
+    return {
+        "lat": rng.uniform(TOWN[1], TOWN[3]), "lon": rng.uniform(TOWN[0], TOWN[2]),
+        "category_id": category_id, "kind": kind, "status": list(Status)[i % len(Status)],
+        "description": f"Observation {i}: trasig belysning vid gångvägen", "version": 1,
+        "created_at": now, "updated_at": now, "source": "walk", "source_detail": "", "is_public": False,
+    }
+
+
+def populate(app, n: int, make_row=map_row, seed: int = 42) -> None:
+    """A fresh database with a signed-up coordinator and n observations (bulk inserts)."""
+    rng = random.Random(seed)
     with app.app_context():
         db.drop_all()
         db.create_all()
@@ -66,18 +78,10 @@ def populate(app, n: int) -> None:
         db.session.add(user)
         db.session.commit()
         categories = [(c.id, c.kind) for c in db.session.scalars(db.select(Category))]
-        statuses = list(Status)
         now = utcnow()
         rows = []
         for i in range(n):
-            category_id, kind = categories[i % len(categories)]
-            rows.append({
-                "lat": rng.uniform(TOWN[1], TOWN[3]), "lon": rng.uniform(TOWN[0], TOWN[2]),
-                "category_id": category_id, "kind": kind, "status": statuses[i % len(statuses)],
-                "description": f"Observation {i}: trasig belysning vid gångvägen", "version": 1,
-                "created_at": now, "updated_at": now, "source": "walk", "source_detail": "",
-                "is_public": False,
-            })
+            rows.append(make_row(i, rng, categories[i % len(categories)], now))
             if len(rows) == 5000:
                 db.session.execute(insert(Observation), rows)
                 rows = []

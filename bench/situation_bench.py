@@ -26,50 +26,33 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from sqlalchemy import event, insert, text  # noqa: E402
+from sqlalchemy import event  # noqa: E402
 
+import map_bench  # noqa: E402
 from map_bench import PASSWORD, TOWN, database_urls  # noqa: E402
 from walkapp import create_app  # noqa: E402
-from walkapp.categories import seed_default_categories  # noqa: E402
 from walkapp.extensions import db  # noqa: E402
-from walkapp.models import Category, Observation, Role, Status, User, utcnow  # noqa: E402
+from walkapp.models import Observation, Status, utcnow  # noqa: E402
+
+
+def year_row(i: int, rng: random.Random, category, now) -> dict:
+    """Observations over the past year, a third of them fixed, with ratings and due dates."""
+    category_id, kind = category
+    created = now - timedelta(minutes=rng.randrange(0, 365 * 24 * 60))
+    fixed = created + timedelta(days=rng.randrange(1, 60)) if i % 3 == 0 else None
+    fixed = fixed if fixed and fixed < now else None
+    return {
+        "lat": rng.uniform(TOWN[1], TOWN[3]), "lon": rng.uniform(TOWN[0], TOWN[2]),
+        "category_id": category_id, "kind": kind,
+        "status": Status.fixed if fixed else [Status.new, Status.accepted, Status.assigned][i % 3],
+        "description": f"Observation {i}", "version": 1, "created_at": created, "updated_at": created,
+        "fixed_at": fixed, "due_date": (created + timedelta(days=30)).date(), "safety_rating": 1 + i % 10,
+        "source": "walk", "source_detail": "", "is_public": False,
+    }
 
 
 def populate(app, n: int) -> None:
-    rng = random.Random(7)
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
-        seed_default_categories()
-        user = User(email="bench@example.se", name="Bench", role=Role.coordinator)
-        user.set_password(PASSWORD)
-        db.session.add(user)
-        db.session.commit()
-        categories = [(c.id, c.kind) for c in db.session.scalars(db.select(Category))]
-        now = utcnow()
-        rows = []
-        for i in range(n):
-            category_id, kind = categories[i % len(categories)]
-            created = now - timedelta(minutes=rng.randrange(0, 365 * 24 * 60))
-            fixed = created + timedelta(days=rng.randrange(1, 60)) if i % 3 == 0 else None
-            fixed = fixed if fixed and fixed < now else None
-            rows.append({
-                "lat": rng.uniform(TOWN[1], TOWN[3]), "lon": rng.uniform(TOWN[0], TOWN[2]),
-                "category_id": category_id, "kind": kind,
-                "status": Status.fixed if fixed else [Status.new, Status.accepted, Status.assigned][i % 3],
-                "description": f"Observation {i}", "version": 1, "created_at": created, "updated_at": created,
-                "fixed_at": fixed, "due_date": (created + timedelta(days=30)).date(), "safety_rating": 1 + i % 10,
-                "source": "walk", "source_detail": "", "is_public": False,
-            })
-            if len(rows) == 5000:
-                db.session.execute(insert(Observation), rows)
-                rows = []
-        if rows:
-            db.session.execute(insert(Observation), rows)
-        db.session.commit()
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.connect() as connection:
-                connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE observation"))
+    map_bench.populate(app, n, make_row=year_row, seed=7)
 
 
 def naive(app) -> float:

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from pyproj import Transformer
-from sqlalchemy import event as sa_event
+
 
 from walkapp.categories import seed_default_categories
 from walkapp.exchange.columns import EXPORT_COLUMNS, TEMPLATE_HEADERS, neutralise, unneutralise
@@ -22,7 +22,7 @@ from walkapp.models import Event, Kind, Observation, Organisation, Priority, Rol
 from walkapp.observations.service import distance_m
 
 from .conftest import AuthActions, create_user, make_test_app
-from .factories import HERE, count, make_observation, make_walk
+from .factories import HERE, count, count_statements, make_observation, make_walk
 
 HEADER = [h for _, h in EXPORT_COLUMNS]
 CREATED = datetime(2024, 10, 3, 16, 45, 12, 345678, tzinfo=timezone.utc)  # 18:45:12 in Härnösand
@@ -74,16 +74,6 @@ def error_rows(page: str) -> list[tuple[int, str, str]]:
     return [(int(row), html.unescape(column), html.unescape(message)) for row, column, message in found]
 
 
-def statements(app, func) -> int:
-    seen = []
-    with app.app_context():
-        listener = lambda *args: seen.append(args[2])  # noqa: E731
-        sa_event.listen(db.engine, "before_cursor_execute", listener)
-        try:
-            func()
-        finally:
-            sa_event.remove(db.engine, "before_cursor_execute", listener)
-    return len(seen)
 
 
 # --- a rich data set ----------------------------------------------------------------
@@ -304,7 +294,7 @@ def test_export_query_count_does_not_grow_with_rows(app, coordinator, users):
         make_observation(users[Role.walker], walk, organisation_id=org.id)
 
     def count_for(path):
-        return statements(app, lambda: coordinator.get(path).data)
+        return count_statements(app, lambda: coordinator.get(path).data)
 
     few = {p: count_for(p) for p in ("/export/observations.csv", "/export/observations.geojson")}
     with app.app_context():
