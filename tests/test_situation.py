@@ -150,3 +150,22 @@ def test_period_bounds():
     assert (scope.previous().start, scope.previous().end) == (date(2026, 10, 2), date(2026, 10, 31))
     with pytest.raises(ValueError):
         stats.period_bounds("custom", today)
+
+
+def test_a_drawn_area_counts_only_what_lies_inside(app, client, users, auth):
+    """An L-shaped (concave) area: the point in its notch is outside, though inside its bounding box."""
+    l_shape = "17.90,62.60;17.96,62.60;17.96,62.62;17.92,62.62;17.92,62.66;17.90,62.66"
+    with app.app_context():
+        inside_foot = make_observation(users[Role.walker], lat=62.61, lon=17.95).id
+        inside_leg = make_observation(users[Role.walker], lat=62.65, lon=17.91).id
+        make_observation(users[Role.walker], lat=62.65, lon=17.95)  # the notch
+        make_observation(users[Role.walker], lat=62.70, lon=18.20)  # far away
+    auth.login_as(Role.coordinator)
+    html = client.get(f"/lagesbild?period=year&area={l_shape}").get_data(as_text=True)
+    assert re.search(r'<span class="figure">2</span> <span class="label">nya</span>', html)
+    ids = {f["id"] for f in client.get(f"/api/v1/observations?area={l_shape}").get_json()["features"]}
+    assert ids == {inside_foot, inside_leg}
+    csv_rows = client.get(f"/export/observations.csv?variant=utf8&area={l_shape}").get_data(as_text=True)
+    assert len(csv_rows.strip().splitlines()) == 3
+    bad = client.get("/lagesbild?area=1,2;3")
+    assert bad.status_code == 200 and "Området som ritades kunde inte läsas" in bad.get_data(as_text=True)

@@ -22,10 +22,37 @@
   } else if (bounds.length) {
     map.fitBounds(bounds, { padding: [16, 16], maxZoom: 16 });
   }
+  // A drawn area: tap its corners, then use it (sent as lon,lat;lon,lat;…).
+  var area = document.getElementById("s-area");
+  var drawButton = document.getElementById("draw-area"), useButton = document.getElementById("use-drawn-area");
+  var corners = [], drawing = false;
+  var shape = L.polygon([], { color: "#0b5394", weight: 3, fillOpacity: 0.08 }).addTo(map);
+  if (area && area.value) {
+    corners = area.value.split(";").map(function (p) { var c = p.split(",").map(Number); return [c[1], c[0]]; });
+    shape.setLatLngs(corners);
+    map.fitBounds(shape.getBounds(), { padding: [16, 16] });
+  }
+  if (drawButton) drawButton.addEventListener("click", function () {
+    drawing = !drawing;
+    drawButton.setAttribute("aria-pressed", String(drawing));
+    if (drawing) { corners = []; shape.setLatLngs([]); useButton.disabled = true; }
+  });
+  map.on("click", function (e) {
+    if (!drawing) return;
+    corners.push([e.latlng.lat, e.latlng.lng]);
+    shape.setLatLngs(corners);
+    useButton.disabled = corners.length < 3;
+  });
+  if (useButton) useButton.addEventListener("click", function () {
+    area.value = corners.map(function (c) { return c[1].toFixed(6) + "," + c[0].toFixed(6); }).join(";");
+    field.value = "";
+    document.getElementById("scope-form").submit();
+  });
   var button = document.getElementById("use-map-area");
   if (button) button.addEventListener("click", function () {
     var v = map.getBounds();
     field.value = [v.getWest(), v.getSouth(), v.getEast(), v.getNorth()].map(function (n) { return n.toFixed(5); }).join(",");
+    if (area) area.value = "";
     document.getElementById("scope-form").submit();
   });
 })();

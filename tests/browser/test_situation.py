@@ -51,3 +51,23 @@ def test_lagesbild_period_area_and_downloads(browser, live_server):
     assert title in text and "Vandringsprotokoll" in text
     assert errors == []
     context.close()
+
+
+def test_lagesbild_area_drawn_on_the_map(browser, live_server):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="sv-SE")
+    context.route("**/*", lambda route: route.continue_() if "127.0.0.1" in route.request.url else route.abort())
+    page = context.new_page()
+    login(page, live_server.url, COORDINATOR)
+    page.goto(live_server.url + "/lagesbild?period=year")
+    everything = int(page.locator(".figures li").first.locator(".figure").inner_text())
+    page.get_by_role("button", name="Rita ett område: tryck på dess hörn").click()
+    page.locator(".map-frame").scroll_into_view_if_needed()
+    box = page.locator(".map-frame .folium-map").bounding_box()
+    for fx, fy in ((0.3, 0.2), (0.7, 0.2), (0.3, 0.6)):  # clear of the map controls
+        page.mouse.click(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
+    page.get_by_role("button", name="Använd det ritade området").click()
+    page.wait_for_url("**area=**")
+    inside = int(page.locator(".figures li").first.locator(".figure").inner_text())
+    assert 0 <= inside < everything
+    assert page.locator(".leaflet-overlay-pane path").count() >= 1  # the area is drawn again
+    context.close()

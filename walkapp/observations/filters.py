@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, case, or_, select
 
 from ..models import Category, Kind, Observation, Priority, Source, Status, utcnow
 
@@ -22,6 +22,35 @@ class FilterError(Exception):
     def __init__(self, errors: dict[str, list[str]]):
         super().__init__(errors)
         self.errors = errors
+
+
+MAX_VERTICES = 50
+
+
+def inside(polygon):
+    """Point in polygon as plain SQL (ray casting: an odd number of edge crossings is inside),
+    after a bounding-box test that the lat/lon index can serve."""
+    lons, lats = [p[0] for p in polygon], [p[1] for p in polygon]
+    x, y = Observation.lon, Observation.lat
+    crossings = sum(
+        case((and_((y < yi) != (y < yj), x < (xj - xi) * (y - yi) / (yj - yi) + xi), 1), else_=0)
+        for (xi, yi), (xj, yj) in zip(polygon, polygon[1:] + polygon[:1]) if yi != yj
+    )
+    return and_(Observation.lat.between(min(lats), max(lats)), Observation.lon.between(min(lons), max(lons)),
+                crossings.op("%")(2) == 1)
+
+
+def parse_polygon(value: str | None):
+    """'lon,lat;lon,lat;…' with 3 to 50 vertices, else None."""
+    if not value:
+        return None
+    try:
+        points = tuple((float(a), float(b)) for a, b in (pair.split(",") for pair in value.split(";")))
+    except ValueError:
+        return None
+    if not 3 <= len(points) <= MAX_VERTICES or not all(-180 <= x <= 180 and -90 <= y <= 90 for x, y in points):
+        return None
+    return points
 
 
 def _split(value: str | None) -> list[str]:
@@ -42,6 +71,7 @@ class ObservationFilter:
     date_to: date | None = None
     text: str = ""
     bbox: tuple[float, float, float, float] | None = None
+    area: tuple[tuple[float, float], ...] | None = None  # a drawn polygon, (lon, lat) vertices
     since: datetime | None = None
 
     @classmethod
@@ -82,6 +112,10 @@ class ObservationFilter:
                     raise ValueError
                 return box
             f.bbox = parse("bbox", bbox, _("Give bbox as min_lon,min_lat,max_lon,max_lat."))
+        if args.get("area"):
+            f.area = parse_polygon(args["area"])
+            if f.area is None:
+                errors["area"] = [_("The drawn area could not be read; draw it again (3 to 50 corners).")]
         if args.get("since"):
             def since():
                 moment = datetime.fromisoformat(args["since"].replace("Z", "+00:00"))
@@ -125,6 +159,8 @@ class ObservationFilter:
         if self.bbox:
             min_lon, min_lat, max_lon, max_lat = self.bbox
             conditions.append(and_(Observation.lat.between(min_lat, max_lat), Observation.lon.between(min_lon, max_lon)))
+        if self.area:
+            conditions.append(inside(self.area))
         if self.since is not None:
             conditions.append(Observation.updated_at >= self.since)
         return query.where(*conditions) if conditions else query
@@ -139,6 +175,7 @@ class ObservationFilter:
             "overdue": "1" if self.overdue else None,
             "from": self.date_from.isoformat() if self.date_from else None,
             "to": self.date_to.isoformat() if self.date_to else None, "q": self.text,
+            "area": ";".join(f"{x:.6f},{y:.6f}" for x, y in self.area) if self.area else None,
         }
         args.update(changes)
         return {k: v for k, v in args.items() if v not in (None, "")}

@@ -12,6 +12,7 @@ from ..extensions import db
 from ..i18n import current_language
 from ..labels import SOURCE
 from ..models import Walk, utcnow
+from ..observations.filters import parse_polygon
 from . import bp, pdf, protocol, stats
 
 WEEKDAYS = range(1, 8)
@@ -39,7 +40,10 @@ def parse_scope(args, today: date) -> tuple[stats.Scope, str]:
     walk_id = args.get("walk", type=int)
     night = {"night": True, "day": False}.get(args.get("time", ""))
     weekday = args.get("weekday", type=int)
-    return stats.Scope(first, last, bbox, walk_id, night, weekday if weekday in WEEKDAYS else None), period
+    polygon = parse_polygon(args.get("area"))
+    if args.get("area") and polygon is None:
+        flash(_("The drawn area could not be read; draw it again (3 to 50 corners)."), "error")
+    return stats.Scope(first, last, bbox, walk_id, polygon, night, weekday if weekday in WEEKDAYS else None), period
 
 
 @bp.get("/lagesbild")

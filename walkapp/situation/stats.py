@@ -13,6 +13,7 @@ from sqlalchemy import and_, case, func, literal, select
 
 from ..extensions import db
 from ..models import Category, Kind, Observation, Organisation, Status, Stop, Walk, floor_nonnegative
+from ..observations.filters import inside
 from . import safety_index
 
 CLOSED = (Status.verified, Status.wont_fix, Status.rejected, Status.duplicate)
@@ -26,6 +27,7 @@ class Scope:
     end: date  # inclusive
     bbox: tuple[float, float, float, float] | None = None  # min_lon, min_lat, max_lon, max_lat
     walk_id: int | None = None
+    polygon: tuple[tuple[float, float], ...] | None = None  # (lon, lat) vertices of a drawn area
     night: bool | None = None  # True: 18–06 local time, False: 06–18
     weekday: int | None = None  # ISO 1..7
 
@@ -89,6 +91,8 @@ def _where(scope: Scope, column=Observation.created_at, dated: bool = True):
         conditions += [Observation.lat.between(min_lat, max_lat), Observation.lon.between(min_lon, max_lon)]
     if scope.walk_id is not None:
         conditions.append(Observation.walk_id == scope.walk_id)
+    if scope.polygon:
+        conditions.append(inside(scope.polygon))
     if scope.night is not None or scope.weekday is not None:
         hour, weekday = _local(Observation.created_at)
         if scope.night is True:
