@@ -248,7 +248,12 @@ def test_phone_inbox_toggles_between_list_and_map(page, live_server):
     # The map opens on all the filtered items (as on a laptop), not on a corner of them.
     container.scroll_into_view_if_needed()
     box = container.bounding_box()
-    shown = [m.bounding_box() for m in markers.all()]
+    # one snapshot of the markers (clusters re-render while Leaflet settles)
+    shown = page.evaluate("""() => [...document.querySelectorAll(
+        '.inbox-map .leaflet-marker-icon.pin, .inbox-map .server-cluster, .inbox-map .marker-cluster')]
+        .map(e => { const r = e.getBoundingClientRect(); return {x: r.x, y: r.y, width: r.width, height: r.height}; })""")
+    box = page.evaluate("""() => { const r = document.querySelector('.inbox-map .leaflet-container')
+        .getBoundingClientRect(); return {x: r.x, y: r.y, width: r.width, height: r.height}; }""")
     assert any(inside(b, box) for b in shown if b), (box, shown)
     shot(page, "triage-inbox-phone-map.png", full_page=False)
 
