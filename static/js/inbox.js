@@ -31,7 +31,8 @@
   var layer = L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 40 });
   map.addLayer(layer);
   var note = $("#map-note");
-  var pending = null, fitted = false, extent = null, shownOnce = false, shownSignature = null;
+  var pending = null, fitted = false, extent = null, shownOnce = false;
+  var shown = {}, clusters = [];  // point markers by id:status:version, and the server's clusters
   function fit(b) { map.fitBounds([[b[1], b[0]], [b[3], b[2]]], { padding: [24, 24], maxZoom: 17 }); }
 
   function el(tag, className, text) {
@@ -75,15 +76,22 @@
     fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" }, signal: pending.signal })
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
       .then(function (data) {
-        // Opening a popup pans the map and so reloads it: leave the pins (and the open popup) alone
-        // when the answer is the same.
-        var signature = JSON.stringify(data.features.map(function (f) {
-          return f.properties.cluster ? [f.geometry.coordinates, f.properties.count] : [f.id, f.properties.status];
-        }));
-        if (signature === shownSignature) return;
-        shownSignature = signature;
-        layer.clearLayers();
-        layer.addLayers(data.features.map(function (f) { return f.properties.cluster ? clusterMarker(f) : pointMarker(f); }));
+        // Update pins in place: a pin that stays keeps its open popup (opening a popup pans the map,
+        // which reloads it). Server clusters are always redrawn.
+        var next = {};
+        var added = [];
+        data.features.forEach(function (f) {
+          if (f.properties.cluster) { added.push(clusterMarker(f)); return; }
+          var key = f.id + ":" + f.properties.status + ":" + f.properties.version;
+          next[key] = shown[key] || pointMarker(f);
+          if (!shown[key]) added.push(next[key]);
+        });
+        var gone = clusters.concat(Object.keys(shown).filter(function (k) { return !next[k]; })
+          .map(function (k) { return shown[k]; }));
+        if (gone.length) layer.removeLayers(gone);
+        if (added.length) layer.addLayers(added);
+        clusters = added.filter(function (m) { return m.options.icon.options.className === "server-cluster"; });
+        shown = next;
         note.textContent = data.clustered ? msg("clustered") : "";
       })
       .catch(function () { /* aborted or offline: keep what is shown */ });
