@@ -6,10 +6,10 @@ import pytest
 from PIL import Image
 
 from walkapp.extensions import db
-from walkapp.models import ApiToken, Event, Observation, Photo, Role, WalkStatus
+from walkapp.models import ApiToken, Event, Observation, Photo, Role, Walk, WalkStatus
 
 from . import photo_samples as samples
-from .factories import HERE, count, make_observation, make_walk
+from .factories import HERE, count, count_statements, make_observation, make_walk
 
 
 def post_observation(client, data=None, files=(), headers=None):
@@ -211,31 +211,24 @@ def test_filters(app, client, users, auth):
 
 
 def test_list_query_count_does_not_grow(app, client, users, auth):
-    from sqlalchemy import event
-
     with app.app_context():
-        walk = make_walk(participants=[users[Role.walker]], code="QCNT22")
+        walk_id = make_walk(participants=[users[Role.walker]], code="QCNT22").id
 
-    def queries_for_list():
-        statements = []
+    def list_and_walk_page():
+        assert client.get(f"/api/v1/observations?walk={walk_id}").status_code == 200
+        assert client.get(f"/walks/{walk_id}").status_code == 200
+
+    def add(*codes):
         with app.app_context():
-            listener = lambda *args: statements.append(args[2])  # noqa: E731
-            event.listen(db.engine, "before_cursor_execute", listener)
-            try:
-                assert client.get(f"/api/v1/observations?walk={walk.id}").status_code == 200
-                assert client.get(f"/walks/{walk.id}").status_code == 200
-            finally:
-                event.remove(db.engine, "before_cursor_execute", listener)
-        return len(statements)
+            walk = db.session.get(Walk, walk_id)
+            for code in codes:
+                make_observation(users[Role.walker], walk, code=code)
 
     auth.login_as(Role.walker)
-    with app.app_context():
-        make_observation(users[Role.walker], db.session.get(type(walk), walk.id))
-    few = queries_for_list()
-    with app.app_context():
-        for code in ("klotter", "vegetation", "trafik", "annat", "belysning"):
-            make_observation(users[Role.walker], db.session.get(type(walk), walk.id), code=code)
-    assert queries_for_list() == few
+    add("belysning")
+    few = count_statements(app, list_and_walk_page)
+    add("klotter", "vegetation", "trafik", "annat", "belysning")
+    assert count_statements(app, list_and_walk_page) == few
 
 
 def test_nearby_offers_open_items_of_the_same_category_within_radius(app, client, users, auth):
