@@ -1,7 +1,7 @@
 """Locale choice and locale-aware formatting (Flask-Babel)."""
 from __future__ import annotations
 
-from flask import current_app, request, session
+from flask import current_app, session
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_login import current_user
 
@@ -45,5 +45,3 @@ def safe_next(target: str | None) -> str | None:
         return target
     return None
 
-
-__all__ = ["select_locale", "current_language", "init_app", "safe_next", "request"]

@@ -5,20 +5,20 @@ from flask import abort, current_app, flash, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import policy
 from ..access import SIGNED_IN, allow
-from ..extensions import db
-from ..models import Observation
 from ..observations import service
 from ..observations.filters import FilterError, ObservationFilter
 from ..observations.forms import ContributionForm, ObservationForm
+from ..observations.routes import visible_or_abort
 from . import bp
 
 
 def errors_response(errors: dict[str, list[str]], status: int = 400):
     body = [{"field": None if field == "form" else field, "message": str(message)}
             for field, messages in errors.items() for message in messages]
-    return jsonify(errors=body), status
+    response = jsonify(errors=body)
+    response.status_code = status
+    return response
 
 
 def thank_browser(message: str) -> None:
@@ -27,20 +27,18 @@ def thank_browser(message: str) -> None:
         flash(message, "success")
 
 
-def visible_or_abort(obs_id: int) -> Observation:
-    obs = db.get_or_404(Observation, obs_id)
-    if not policy.can_view_observation(current_user, obs):
-        abort(404)
-    return obs
+def request_filters() -> ObservationFilter:
+    """The query string's filters, or a 400 with field errors."""
+    try:
+        return ObservationFilter.from_args(request.args)
+    except FilterError as exc:
+        abort(errors_response(exc.errors))
 
 
 @bp.get("/observations")
 @allow(SIGNED_IN)
 def observations():
-    try:
-        filters = ObservationFilter.from_args(request.args)
-    except FilterError as exc:
-        return errors_response(exc.errors)
+    filters = request_filters()
     return jsonify(service.map_features(current_user, filters, current_app.config["MAP_MAX_POINTS"]))
 
 
@@ -48,10 +46,7 @@ def observations():
 @allow(SIGNED_IN)
 def extent():
     """The bounding box of the filtered items, so a map can open on them."""
-    try:
-        filters = ObservationFilter.from_args(request.args)
-    except FilterError as exc:
-        return errors_response(exc.errors)
+    filters = request_filters()
     return jsonify(bbox=service.extent(current_user, filters))
 
 

@@ -12,7 +12,7 @@ from .. import maps, workflow
 from ..access import SIGNED_IN, STAFF, allow
 from ..extensions import db
 from ..labels import PRIORITY, SOURCE, STATUS
-from ..models import Category, Kind, Observation, Organisation, Photo, Walk
+from ..models import Category, Kind, Organisation, Photo, Walk
 from ..observations import service as observations
 from ..observations.filters import FilterError, ObservationFilter
 from ..observations.routes import render_detail, visible_or_abort
@@ -75,14 +75,10 @@ def bulk_move():
     return redirect(back)
 
 
-def item_or_abort(obs_id: int) -> Observation:
-    return visible_or_abort(obs_id)
-
-
 @bp.post("/observations/<int:obs_id>/move")
 @allow(SIGNED_IN)
 def move(obs_id: int):
-    obs = item_or_abort(obs_id)
+    obs = visible_or_abort(obs_id)
     form = MoveForm()
     form.organisation_id.choices = organisation_choices()
     if not form.validate():
@@ -108,7 +104,7 @@ def move(obs_id: int):
 @allow(*STAFF)
 def toggle_public(obs_id: int):
     """Coordinators choose what the walk's public feedback page shows."""
-    obs = item_or_abort(obs_id)
+    obs = visible_or_abort(obs_id)
     obs.is_public = not obs.is_public
     db.session.commit()
     flash(_("Shown on the public feedback page.") if obs.is_public else _("Hidden from the public feedback page."), "success")
@@ -128,7 +124,7 @@ def toggle_photo_public(photo_id: int):
 @bp.post("/observations/<int:obs_id>/comment")
 @allow(SIGNED_IN)
 def comment(obs_id: int):
-    obs = item_or_abort(obs_id)
+    obs = visible_or_abort(obs_id)
     if current_user.is_guest:
         abort(403)
     form = CommentForm()
@@ -143,7 +139,7 @@ def comment(obs_id: int):
 @bp.post("/observations/<int:obs_id>/triage")
 @allow(*STAFF)
 def edit(obs_id: int):
-    obs = item_or_abort(obs_id)
+    obs = visible_or_abort(obs_id)
     form = EditForm()
     form.category.choices = [c.code for c in db.session.scalars(db.select(Category))]
     if not form.validate() or not (-90 <= (form.lat.data or 0) <= 90 and -180 <= (form.lon.data or 0) <= 180):
