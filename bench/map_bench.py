@@ -38,7 +38,7 @@ from walkapp import create_app, maps  # noqa: E402
 from walkapp.categories import seed_default_categories  # noqa: E402
 from walkapp.config import normalise_db_url  # noqa: E402
 from walkapp.extensions import db  # noqa: E402
-from walkapp.models import Category, Observation, Role, Status, User, utcnow  # noqa: E402
+from walkapp.models import Category, Observation, Organisation, Role, Status, User, utcnow  # noqa: E402
 
 TOWN = (17.88, 62.60, 18.00, 62.66)  # min_lon, min_lat, max_lon, max_lat
 STREET = (17.935, 62.631, 17.939, 62.633)  # about 200 x 220 m at Stora torget
@@ -66,8 +66,9 @@ def map_row(i: int, rng: random.Random, category, now) -> dict:
     }
 
 
-def populate(app, n: int, make_row=map_row, seed: int = 42) -> None:
-    """A fresh database with a signed-up coordinator and n observations (bulk inserts)."""
+def populate(app, n: int, make_row=map_row, seed: int = 42, organisations: int = 0) -> None:
+    """A fresh database with a signed-up coordinator, organisations with ids 1..organisations,
+    and n observations (bulk inserts)."""
     rng = random.Random(seed)
     with app.app_context():
         db.drop_all()
@@ -76,6 +77,7 @@ def populate(app, n: int, make_row=map_row, seed: int = 42) -> None:
         user = User(email="bench@example.se", name="Bench", role=Role.coordinator)
         user.set_password(PASSWORD)
         db.session.add(user)
+        db.session.add_all(Organisation(name=f"Organisation {k}") for k in range(1, organisations + 1))
         db.session.commit()
         categories = [(c.id, c.kind) for c in db.session.scalars(db.select(Category))]
         now = utcnow()

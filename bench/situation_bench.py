@@ -6,7 +6,9 @@ Run from the repository root (PostgreSQL optional):
 
 Observations are spread over the past year with ratings, fixes and due dates.
 Measured through the Flask test client as a coordinator: the dashboard for this
-year (median of several requests) and the number of SQL statements per request.
+year (median of several requests), with its queries side by side (QUERY_WORKERS,
+the default) and one after another (QUERY_WORKERS=1), and the number of SQL
+statements per request.
 The naive baseline in the same run loads every observation of the year as ORM
 objects and computes the same headline figures in Python.
 """
@@ -35,24 +37,31 @@ from walkapp.extensions import db  # noqa: E402
 from walkapp.models import Observation, Status, utcnow  # noqa: E402
 
 
+ORGANISATIONS = 15
+SOURCES = ["walk", "walk", "walk", "field_group", "school", "social_services", "police", "resident", "open311"]
+
+
 def year_row(i: int, rng: random.Random, category, now) -> dict:
-    """Observations over the past year, a third of them fixed, with ratings and due dates."""
+    """Observations over the past year from several sources, a third of them fixed, with ratings and
+    due dates; every item past triage has one of the organisations."""
     category_id, kind = category
     created = now - timedelta(minutes=rng.randrange(0, 365 * 24 * 60))
     fixed = created + timedelta(days=rng.randrange(1, 60)) if i % 3 == 0 else None
     fixed = fixed if fixed and fixed < now else None
+    status = Status.fixed if fixed else [Status.new, Status.accepted, Status.assigned][i % 3]
     return {
         "lat": rng.uniform(TOWN[1], TOWN[3]), "lon": rng.uniform(TOWN[0], TOWN[2]),
         "category_id": category_id, "kind": kind,
-        "status": Status.fixed if fixed else [Status.new, Status.accepted, Status.assigned][i % 3],
+        "status": status,
+        "organisation_id": 1 + rng.randrange(ORGANISATIONS) if status in (Status.fixed, Status.assigned) else None,
         "description": f"Observation {i}", "version": 1, "created_at": created, "updated_at": created,
         "fixed_at": fixed, "due_date": (created + timedelta(days=30)).date(), "safety_rating": 1 + i % 10,
-        "source": "walk", "source_detail": "", "is_public": False,
+        "source": SOURCES[i % len(SOURCES)], "source_detail": "", "is_public": False,
     }
 
 
 def populate(app, n: int) -> None:
-    map_bench.populate(app, n, make_row=year_row, seed=7)
+    map_bench.populate(app, n, make_row=year_row, seed=7, organisations=ORGANISATIONS)
 
 
 def naive(app) -> float:
@@ -72,6 +81,16 @@ def naive(app) -> float:
     return (time.perf_counter() - start) * 1000
 
 
+def dashboard_ms(client, runs: int) -> float:
+    """Median time of the year's dashboard."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        assert client.get("/lagesbild?period=year").status_code == 200
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
@@ -79,28 +98,29 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
     print(f"# {os.cpu_count()} CPUs")
-    print("db | N | dashboard ms (median) | SQL statements | naive ms")
+    print("db | N | dashboard ms (median) | same, queries one after another | SQL statements | naive ms")
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["WALKAPP_INSTANCE_PATH"] = tmp
         for label, url, _ in database_urls(args, Path(tmp)):
             app = create_app({"TESTING": True, "SECRET_KEY": "bench-secret-key-0123456789",
                               "SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False})
+            workers = app.config["QUERY_WORKERS"]
             for n in args.sizes:
                 populate(app, n)
                 client = app.test_client()
                 client.post("/login", data={"email": "bench@example.se", "password": PASSWORD})
-                times = []
-                for _ in range(args.runs):
-                    start = time.perf_counter()
-                    assert client.get("/lagesbild?period=year").status_code == 200
-                    times.append((time.perf_counter() - start) * 1000)
+                side_by_side = dashboard_ms(client, args.runs)
+                app.config["QUERY_WORKERS"] = 1
+                one_by_one = dashboard_ms(client, args.runs)
+                app.config["QUERY_WORKERS"] = workers
                 statements = []
                 with app.app_context():
                     listener = lambda *a: statements.append(a[2])  # noqa: E731
                     event.listen(db.engine, "before_cursor_execute", listener)
                     client.get("/lagesbild?period=year")
                     event.remove(db.engine, "before_cursor_execute", listener)
-                print(f"{label} | {n:,} | {statistics.median(times):.0f} | {len(statements)} | {naive(app):.0f}", flush=True)
+                print(f"{label} | {n:,} | {side_by_side:.0f} | {one_by_one:.0f} | {len(statements)} | {naive(app):.0f}",
+                      flush=True)
             with app.app_context():
                 db.session.remove()
                 db.engine.dispose()

@@ -91,16 +91,51 @@ def test_dashboard_figures(app, client, users, auth):
     auth.login_as(Role.coordinator)
     with app.test_request_context():
         scope = stats.Scope(date(today.year, 1, 1), date(today.year, 12, 31))
-        figures = stats.figures(scope, today)
+        data = stats.lagesbild(scope, today)
+        figures = data["figures"]
         assert figures["new"] == 3 and figures["fixed"] == 1 and figures["overdue"] == 1
         assert figures["median_days"] == pytest.approx(4.0, abs=0.01) and figures["on_time_share"] == 100
-        index = stats.safety(scope)
-        assert index.n == 2 and index.value == 50.0
-        [tracker] = stats.action_tracker(scope, today)
+        assert data["index"].n == 2 and data["index"].value == 50.0
+        [tracker] = data["organisations"]
         assert tracker[:4] == ("HEMAB", 1, 1, 1) and tracker[4] == pytest.approx(4.0, abs=0.01)
     html = client.get("/lagesbild?period=year").get_data(as_text=True)
     assert "Lägesbild" in html or "Lägesbilden" in html
     assert re.search(r'<span class="figure">3</span> <span class="label">nya</span>', html)
+
+
+def test_median_days_to_fix_overall_and_per_organisation(app, users):
+    """Even counts take the mean of the two middle values; the overall median spans organisations."""
+    today = utcnow().date()
+    with app.app_context():
+        first, second = Organisation(name="Första"), Organisation(name="Andra")
+        db.session.add_all([first, second])
+        db.session.commit()
+        now = utcnow()
+        for org, days in ((first, 1), (first, 2), (first, 3), (first, 10), (second, 5), (second, 7), (second, 20)):
+            make_observation(users[Role.walker], status=Status.fixed, organisation_id=org.id,
+                             created_at=now - timedelta(days=days), fixed_at=now)
+        ids = first.id, second.id
+    with app.test_request_context():
+        scope = stats.Scope(today - timedelta(days=1), today)
+        overall, per_organisation = stats.fixes(scope), stats.fixes(scope, by_organisation=True)
+        assert overall["fixed"] == 7 and overall["median_days"] == pytest.approx(5.0, abs=0.01)  # 1 2 3 [5] 7 10 20
+        assert {key: fixed["median_days"] for key, fixed in per_organisation.items()} == {
+            ids[0]: pytest.approx(2.5, abs=0.01), ids[1]: pytest.approx(7.0, abs=0.01)}
+        tracker = stats.lagesbild(scope, today)["organisations"]
+        assert [(name, fixed, median) for name, _open, _overdue, fixed, median in tracker] == [
+            ("Andra", 3, pytest.approx(7.0, abs=0.01)), ("Första", 4, pytest.approx(2.5, abs=0.01))]
+
+
+def test_dashboard_side_by_side_equals_one_after_another(app, seeded):
+    """The queries run in worker threads, each on its own connection; inline they give the same figures."""
+    today = utcnow().date()
+    with app.test_request_context():
+        scope = stats.Scope(today - timedelta(days=400), today)
+        side_by_side = stats.lagesbild(scope, today)
+        app.config["QUERY_WORKERS"] = 1
+        one_by_one = stats.lagesbild(scope, today)
+    assert side_by_side == one_by_one
+    assert side_by_side["figures"]["new"] > 0 and side_by_side["organisations"] and side_by_side["categories"]
 
 
 def test_dashboard_query_count_does_not_grow(app, client, users, auth):

@@ -76,6 +76,8 @@ class Defaults:
     IMPORT_MAX_ROWS = 10_000
     # Above this many items in a map view, the API sends grid clusters instead of points.
     MAP_MAX_POINTS = 500
+    # Threads (and so extra database connections) per process that run the lägesbild's queries side by side.
+    QUERY_WORKERS = 4
     # Default days to the due date, by priority.
     DUE_DAYS = {"high": 7, "normal": 30, "low": 90}
 

@@ -1,6 +1,7 @@
 """Figures for the lägesbild, each computed by an aggregate query in the database.
 
-The number of queries is fixed, whatever the number of observations.
+The number of queries is fixed, whatever the number of observations. Each query is a scan of the
+period's rows, so they are few, independent, and run side by side (parallel.py).
 """
 from __future__ import annotations
 
@@ -9,15 +10,16 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy import and_, case, func, literal, literal_column, select
+from sqlalchemy.sql.elements import UnaryExpression
+from sqlalchemy.sql.operators import custom_op
 
 from ..extensions import db
 from ..models import Category, Kind, Observation, Organisation, Status, Stop, Walk, floor_nonnegative
 from ..observations.filters import inside
-from . import safety_index
+from . import parallel, safety_index
 
 CLOSED = (Status.verified, Status.wont_fix, Status.rejected, Status.duplicate)
-DONE = (Status.fixed, Status.verified)
 PERIODS = ("week", "month", "tertial", "year", "custom")
 
 
@@ -30,6 +32,7 @@ class Scope:
     polygon: tuple[tuple[float, float], ...] | None = None  # (lon, lat) vertices of a drawn area
     night: bool | None = None  # True: 18–06 local time, False: 06–18
     weekday: int | None = None  # ISO 1..7
+    share: float | None = None  # estimated share of all items made in the period: a planner hint for SQLite
 
     def previous(self) -> "Scope":
         length = (self.end - self.start).days + 1
@@ -82,10 +85,38 @@ def _days(later, earlier):
     return func.julianday(later) - func.julianday(earlier)
 
 
+def with_share(scope: Scope, today: date) -> Scope:
+    """The scope with the share of all items its period likely holds, from how much of the time since
+    the first item it covers (SQLite only; one index lookup)."""
+    if db.engine.dialect.name != "sqlite":
+        return scope
+    first = db.session.scalar(select(func.min(Observation.created_at)))
+    if first is None:
+        return scope
+    first_day = first.astimezone(_zone()).date()
+    span = max((today - first_day).days + 1, 1)
+    covered = (min(scope.end, today) - max(scope.start, first_day)).days + 1
+    return replace(scope, share=min(1.0, max(covered, 1) / span))
+
+
+def _in_period(column, scope: Scope):
+    """The column's time within the scope's dates.
+
+    SQLite keeps no statistics of how dates spread, so it walks the created_at index even for a period
+    holding most rows, which is 3–4 times slower than scanning the table. likelihood() tells it the share
+    the two bounds select together.
+    """
+    bounds = [column >= _moment(scope.start), column < _moment(scope.end + timedelta(days=1))]
+    if scope.share is None or db.engine.dialect.name != "sqlite":
+        return and_(*bounds)
+    hint = literal_column(f"{scope.share ** 0.5:.4f}")
+    return and_(*(func.likelihood(bound, hint) for bound in bounds))
+
+
 def _where(scope: Scope, column=Observation.created_at, dated: bool = True):
     conditions = [Observation.status != Status.duplicate]
     if dated:
-        conditions += [column >= _moment(scope.start), column < _moment(scope.end + timedelta(days=1))]
+        conditions.append(_in_period(column, scope))
     if scope.bbox:
         min_lon, min_lat, max_lon, max_lat = scope.bbox
         conditions += [Observation.lat.between(min_lat, max_lat), Observation.lon.between(min_lon, max_lon)]
@@ -104,102 +135,147 @@ def _where(scope: Scope, column=Observation.created_at, dated: bool = True):
     return and_(*conditions)
 
 
-def figures(scope: Scope, today: date, full: bool = True) -> dict:
-    """The headline figures in one scan (FILTER aggregates); `full=False` gives only new and fixed."""
-    problem = Observation.kind == Kind.problem
-    fixed_in_period = and_(_where(scope, Observation.fixed_at), problem)
-    working = Observation.status.in_((Status.assigned, Status.in_progress))
-    columns = [func.count().filter(_where(scope)), func.count().filter(fixed_in_period)]
-    if full:
-        columns += [
-            func.count().filter(and_(fixed_in_period, Observation.due_date.is_not(None),
-                                     func.date(Observation.fixed_at) <= Observation.due_date)),
-            func.count().filter(and_(fixed_in_period, Observation.due_date.is_not(None))),
-            func.count().filter(and_(problem, Observation.status.not_in(CLOSED + (Status.fixed,)),
-                                     Observation.created_at < _moment(scope.end + timedelta(days=1)))),
-            func.count().filter(and_(problem, working, Observation.due_date < today)),
-        ]
-    row = db.session.execute(select(*columns).select_from(Observation).where(_where(scope, dated=False))).one()
-    result = {"new": row[0], "fixed": row[1]}
-    if full:
-        on_time, with_due, open_now, overdue = row[2:]
-        result.update(open=open_now, overdue=overdue, median_days=median_days_to_fix(scope),
-                      on_time_share=round(100 * on_time / with_due) if with_due else None)
-    return result
+def _unindexed(column):
+    """`+column` on SQLite: group by it without walking its index.
 
-
-def median_days(scope: Scope, group=None) -> dict:
-    """Median days from report to fix, per group (or overall under key 0).
-
-    PostgreSQL has percentile_cont; on SQLite the middle rows are picked with window functions.
+    SQLite would rather walk an index than sort, but then it fetches every row through the index,
+    which costs 3–4 times a table scan and a sort when most rows take part.
     """
-    days = _days(Observation.fixed_at, Observation.created_at).label("days")
-    key = (group if group is not None else literal(0)).label("key")
-    where = and_(_where(scope, Observation.fixed_at), Observation.fixed_at.is_not(None))
-    if db.engine.dialect.name == "postgresql":
-        rows = db.session.execute(select(key, func.percentile_cont(0.5).within_group(days)).where(where).group_by(key))
-    else:
-        ranked = (select(key, days,
-                         func.row_number().over(partition_by=key, order_by=days).label("rn"),
-                         func.count().over(partition_by=key).label("c"))
-                  .where(where).subquery())
-        rows = db.session.execute(
-            select(ranked.c.key, func.avg(ranked.c.days))
-            .where(ranked.c.rn.in_([(ranked.c.c + 1) / 2, (ranked.c.c + 2) / 2]))
-            .group_by(ranked.c.key))
-    return {k: round(float(v), 1) for k, v in rows}
+    if db.engine.dialect.name != "sqlite":
+        return column
+    return UnaryExpression(column.expression, operator=custom_op("+"), type_=column.type)
 
 
-def median_days_to_fix(scope: Scope) -> float | None:
-    return median_days(scope).get(0)
-
-
-def by_category(scope: Scope):
-    return db.session.execute(
-        select(Category.name_sv, Category.name_en, Category.colour, func.count())
-        .join(Observation.category).where(_where(scope))
-        .group_by(Category.id, Category.name_sv, Category.name_en, Category.colour)
-        .order_by(func.count().desc())
-    ).all()
-
-
-def by_source(scope: Scope):
-    return db.session.execute(
-        select(Observation.source, func.count()).where(_where(scope))
-        .group_by(Observation.source).order_by(func.count().desc())
-    ).all()
-
-
-def action_tracker(scope: Scope, today: date) -> list[tuple]:
-    """Per organisation: open, overdue, fixed in the period, median days to fix."""
-    working = Observation.status.in_((Status.assigned, Status.in_progress))
-    rows = db.session.execute(
-        select(Organisation.id, Organisation.name,
-               func.count().filter(working),
-               func.count().filter(and_(working, Observation.due_date < today)),
-               func.count().filter(_where(scope, Observation.fixed_at)))
-        .join(Observation.organisation).where(_where(scope, dated=False))
-        .group_by(Organisation.id, Organisation.name).order_by(Organisation.name)
-    ).all()
-    medians = median_days(scope, Observation.organisation_id)
-    return [(name, open_, overdue, fixed, medians.get(org_id)) for org_id, name, open_, overdue, fixed in rows]
-
-
-def safety(scope: Scope) -> safety_index.SafetyIndex:
+def made(scope: Scope) -> dict:
+    """Items made in the period: how many, their ratings' count, sum and sum of squares, and their extent."""
     rating = Observation.safety_rating
-    n, total, squares = db.session.execute(
-        select(func.count(rating), func.coalesce(func.sum(rating), 0), func.coalesce(func.sum(rating * rating), 0))
-        .where(_where(scope), rating.is_not(None))
-    ).one()
-    stop_n, stop_total, stop_squares = db.session.execute(
+    row = db.session.execute(select(
+        func.count().label("new"), func.count(rating).label("rated"),
+        func.coalesce(func.sum(rating), 0).label("rating_sum"),
+        func.coalesce(func.sum(rating * rating), 0).label("rating_squares"),
+        func.min(Observation.lat).label("south"), func.min(Observation.lon).label("west"),
+        func.max(Observation.lat).label("north"), func.max(Observation.lon).label("east"),
+    ).where(_where(scope)))
+    return dict(row.one()._mapping)
+
+
+def backlog(scope: Scope, today: date) -> dict:
+    """Open and overdue problems at the period's end, and the previous period's new and fixed."""
+    problem = Observation.kind == Kind.problem
+    before = scope.previous()
+    row = db.session.execute(select(
+        func.count().filter(and_(problem, Observation.status.not_in(CLOSED + (Status.fixed,)),
+                                 Observation.created_at < _moment(scope.end + timedelta(days=1)))).label("open"),
+        func.count().filter(and_(problem, _overdue(today))).label("overdue"),
+        func.count().filter(_in_period(Observation.created_at, before)).label("previous_new"),
+        func.count().filter(and_(problem, _in_period(Observation.fixed_at, before))).label("previous_fixed"),
+    ).where(_where(scope, dated=False)))
+    return dict(row.one()._mapping)
+
+
+def _working():
+    return Observation.status.in_((Status.assigned, Status.in_progress))
+
+
+def _overdue(today: date):
+    return and_(_working(), Observation.due_date < today)
+
+
+def figures(made_: dict, fixes_: dict, backlog_: dict) -> dict:
+    """The headline figures."""
+    with_due = fixes_["with_due"]
+    return {"new": made_["new"], "open": backlog_["open"], "fixed": fixes_["fixed"], "overdue": backlog_["overdue"],
+            "median_days": fixes_["median_days"],
+            "on_time_share": round(100 * fixes_["on_time"] / with_due) if with_due else None}
+
+
+def fixes(scope: Scope, by_organisation: bool = False):
+    """Problems fixed in the period: how many, how many of them had a due date and were fixed by it, and
+    the median days from report to fix. Overall as a dict, or per organisation as {id: dict}.
+
+    Each fix is ranked within its group; the median is the mean of the one or two middle rows.
+    """
+    group = _unindexed(Observation.organisation_id) if by_organisation else literal(0)
+    fixed = (select(group.label("key"), _days(Observation.fixed_at, Observation.created_at).label("days"),
+                    Observation.due_date,
+                    case((func.date(Observation.fixed_at) <= Observation.due_date, 1), else_=0).label("on_time"))
+             .where(_where(scope, Observation.fixed_at), Observation.kind == Kind.problem)
+             .subquery())  # days computed once per row, not again for the ranking
+    ranked = select(fixed, func.row_number().over(partition_by=fixed.c.key, order_by=fixed.c.days).label("rank"),
+                    func.count().over(partition_by=fixed.c.key).label("n")).subquery()
+    middle = ranked.c.rank.in_([(ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2])
+    rows = db.session.execute(
+        select(ranked.c.key, func.count().label("fixed"), func.count(ranked.c.due_date).label("with_due"),
+               func.coalesce(func.sum(ranked.c.on_time), 0).label("on_time"),
+               func.avg(ranked.c.days).filter(middle).label("median_days"))
+        .group_by(ranked.c.key)).all()
+    groups = {row.key: {"fixed": row.fixed, "with_due": row.with_due, "on_time": row.on_time,
+                        "median_days": round(float(row.median_days), 1)} for row in rows}
+    if by_organisation:
+        groups.pop(None, None)
+        return groups
+    return groups.get(0, {"fixed": 0, "with_due": 0, "on_time": 0, "median_days": None})
+
+
+def breakdown(scope: Scope) -> tuple[list, list]:
+    """Items made in the period by category and by source, from one GROUP BY over both.
+
+    Categories come as (name_sv, name_en, colour, n), sources as (source, n), largest first."""
+    category, source = _unindexed(Observation.category_id), _unindexed(Observation.source)
+    counts = (select(category.label("category_id"), source.label("source"), func.count().label("n"))
+              .where(_where(scope)).group_by(category, source).subquery())
+    rows = db.session.execute(
+        select(Category.id, Category.name_sv, Category.name_en, Category.colour, counts.c.source, counts.c.n)
+        .join(counts, counts.c.category_id == Category.id)
+    ).all()
+    categories, sources = {}, {}
+    for category_id, name_sv, name_en, colour, source_, n in rows:
+        name_n = categories.setdefault(category_id, [name_sv, name_en, colour, 0])
+        name_n[3] += n
+        sources[source_] = sources.get(source_, 0) + n
+    largest_first = lambda row: (-row[-1], row[0])  # noqa: E731
+    return (sorted(map(tuple, categories.values()), key=largest_first), sorted(sources.items(), key=largest_first))
+
+
+def workload(scope: Scope, today: date) -> dict:
+    """Per organisation id: (open, overdue) of its items being worked on now."""
+    organisation = _unindexed(Observation.organisation_id)
+    rows = db.session.execute(
+        select(organisation, func.count(), func.count().filter(Observation.due_date < today))
+        .where(_where(scope, dated=False), _working(), Observation.organisation_id.is_not(None))
+        .group_by(organisation))
+    return {org_id: (open_, overdue) for org_id, open_, overdue in rows}
+
+
+def action_tracker(workload_: dict, fixes_by_organisation: dict) -> list[tuple]:
+    """Per organisation, by name: open, overdue, fixed in the period, median days to fix."""
+    ids = set(workload_) | set(fixes_by_organisation)
+    names = db.session.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids))).all()
+    rows = []
+    for org_id, name in sorted(names, key=lambda row: row[1]):
+        open_, overdue = workload_.get(org_id, (0, 0))
+        fixed = fixes_by_organisation.get(org_id, {"fixed": 0, "median_days": None})
+        rows.append((name, open_, overdue, fixed["fixed"], fixed["median_days"]))
+    return rows
+
+
+def stop_ratings(scope: Scope) -> tuple:
+    """Count, sum and sum of squares of the ratings given at the stops of the period's walks."""
+    return tuple(db.session.execute(
         select(func.count(Stop.safety_rating), func.coalesce(func.sum(Stop.safety_rating), 0),
                func.coalesce(func.sum(Stop.safety_rating * Stop.safety_rating), 0))
         .join(Walk, Stop.walk_id == Walk.id)
         .where(Walk.starts_at >= _moment(scope.start), Walk.starts_at < _moment(scope.end + timedelta(days=1)),
                Stop.safety_rating.is_not(None),
                *( [Walk.id == scope.walk_id] if scope.walk_id is not None else []))
-    ).one()
-    return safety_index.from_sums(n + stop_n, float(total + stop_total), float(squares + stop_squares))
+    ).one())
+
+
+def safety(made_: dict, stops: tuple) -> safety_index.SafetyIndex:
+    """The index from the ratings at observations (made()) and at stops (stop_ratings())."""
+    stop_n, stop_total, stop_squares = stops
+    return safety_index.from_sums(made_["rated"] + stop_n, float(made_["rating_sum"] + stop_total),
+                                  float(made_["rating_squares"] + stop_squares))
 
 
 def monthly_index(scope: Scope, months: int = 12) -> list[tuple[str, safety_index.SafetyIndex]]:
@@ -209,8 +285,8 @@ def monthly_index(scope: Scope, months: int = 12) -> list[tuple[str, safety_inde
     if db.engine.dialect.name == "postgresql":
         month = func.to_char(func.date_trunc("month", func.timezone(current_app.config["BABEL_DEFAULT_TIMEZONE"],
                                                                     Observation.created_at)), "YYYY-MM")
-    else:
-        month = func.strftime("%Y-%m", Observation.created_at)
+    else:  # SQLite stores 'YYYY-MM-DD HH:MM:SS' in UTC; the month is its first 7 characters
+        month = func.substr(Observation.created_at, 1, 7)
     rating = Observation.safety_rating
     rows = dict((m, (n, t, s)) for m, n, t, s in db.session.execute(
         select(month, func.count(rating), func.sum(rating), func.sum(rating * rating))
@@ -224,17 +300,14 @@ def monthly_index(scope: Scope, months: int = 12) -> list[tuple[str, safety_inde
     return result
 
 
-def hotspots(scope: Scope, grid: int = 24) -> list[dict]:
-    """Counts on a grid over the scope's area (or the items' extent)."""
+def hotspots(scope: Scope, made_: dict, grid: int = 24) -> list[dict]:
+    """Counts on a grid over the scope's area, or over the extent of its items (from made())."""
     if scope.bbox:
         min_lon, min_lat, max_lon, max_lat = scope.bbox
+    elif made_["south"] is None:
+        return []
     else:
-        extent = db.session.execute(select(func.min(Observation.lon), func.min(Observation.lat),
-                                           func.max(Observation.lon), func.max(Observation.lat))
-                                    .where(_where(scope))).one()
-        if extent[0] is None:
-            return []
-        min_lon, min_lat, max_lon, max_lat = (float(v) for v in extent)
+        min_lon, min_lat, max_lon, max_lat = (float(made_[k]) for k in ("west", "south", "east", "north"))
     cell_lat = max((max_lat - min_lat) / grid, 0.0005)
     cell_lon = max((max_lon - min_lon) / grid, 0.001)
     gy = floor_nonnegative((Observation.lat - min_lat) / cell_lat)
@@ -246,17 +319,25 @@ def hotspots(scope: Scope, grid: int = 24) -> list[dict]:
 
 
 def lagesbild(scope: Scope, today: date) -> dict:
-    current = figures(scope, today)
-    before = figures(scope.previous(), today, full=False)
+    """Every figure of the dashboard. The queries are independent and run side by side; only the
+    hotspot grid waits, for the extent of the period's items."""
+    scope = with_share(scope, today)
+    pending = {name: parallel.submit(function, *args) for name, function, *args in (
+        ("made", made, scope), ("fixes", fixes, scope), ("fixes_by_organisation", fixes, scope, True),
+        ("backlog", backlog, scope, today), ("workload", workload, scope, today),
+        ("breakdown", breakdown, scope), ("stops", stop_ratings, scope), ("trend", monthly_index, scope),
+    )}
+    made_ = pending["made"].result()
+    grid = parallel.submit(hotspots, scope, made_)
+    done = {name: future.result() for name, future in pending.items()}
+    categories, sources = done["breakdown"]
     return {
-        "figures": current,
-        "previous": before,
-        "categories": by_category(scope),
-        "sources": by_source(scope),
-        "organisations": action_tracker(scope, today),
-        "index": safety(scope),
-        "trend": monthly_index(scope),
-        "hotspots": hotspots(scope),
+        "figures": figures(made_, done["fixes"], done["backlog"]),
+        "previous": {"new": done["backlog"]["previous_new"], "fixed": done["backlog"]["previous_fixed"]},
+        "categories": categories,
+        "sources": sources,
+        "organisations": action_tracker(done["workload"], done["fixes_by_organisation"]),
+        "index": safety(made_, done["stops"]),
+        "trend": done["trend"],
+        "hotspots": grid.result(),
     }
-
-
