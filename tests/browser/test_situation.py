@@ -7,7 +7,7 @@ from walkapp import demo
 from walkapp.extensions import db
 from walkapp.models import Walk
 
-from .conftest import ARTIFACTS, login
+from .conftest import ARTIFACTS, login, shot
 
 COORDINATOR = "samordnare@demo.walkapp.se"
 
@@ -71,3 +71,25 @@ def test_lagesbild_area_drawn_on_the_map(browser, live_server):
     assert 0 <= inside < everything
     assert page.locator(".leaflet-overlay-pane path").count() >= 1  # the area is drawn again
     context.close()
+
+
+def test_lagesbild_charts_fit_a_phone(pages, live_server):
+    """Every label and value of the charts is drawn inside its chart, two-digit counts included,
+    and no text runs into a bar."""
+    page = pages("phone", color_scheme="dark")
+    login(page, live_server.url, COORDINATOR)
+    page.goto(live_server.url + "/lagesbild?period=year")
+    sources = page.locator("#by-source-title").locator("xpath=..")
+    assert int(sources.locator("text.chart-value").first.text_content()) >= 18  # the demo walk's items
+    overflowing = page.evaluate("""() => [...document.querySelectorAll('figure.chart svg')].flatMap(svg => {
+        const frame = svg.getBoundingClientRect();
+        return [...svg.querySelectorAll('text')].filter(text => {
+            const box = text.getBoundingClientRect();
+            const bars = [...svg.querySelectorAll('rect')].map(rect => rect.getBoundingClientRect());
+            const hits = bars.some(bar => box.left < bar.right - 1 && box.right > bar.left + 1 &&
+                                          box.top < bar.bottom - 1 && box.bottom > bar.top + 1);
+            return hits || box.left < frame.left - 2 || box.right > frame.right + 2;  // a glyph's side bearing
+        }).map(text => text.textContent);
+    })""")
+    assert overflowing == []
+    shot(page, "lagesbild-phone-dark.png")
