@@ -1,10 +1,12 @@
-"""No page loads anything from a third-party host (scripts, styles, images, fonts)."""
+"""No page loads anything from a third-party host (scripts, styles, images, fonts), and every script a
+page runs inline carries the nonce of the page's Content-Security-Policy (no inline event handlers)."""
 import re
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
 import pytest
 
+from walkapp import demo
 from walkapp.models import Role
 
 LOCAL_HOSTS = {"", "localhost", "127.0.0.1"}
@@ -16,6 +18,8 @@ class AssetParser(HTMLParser):
         super().__init__()
         self.assets: list[str] = []
         self.links: list[str] = []
+        self.inline_nonces: list[str | None] = []  # one per inline script that would run
+        self.handlers: list[str] = []  # onclick= and friends
         self._in_style = False
 
     def handle_starttag(self, tag, attrs):
@@ -30,6 +34,9 @@ class AssetParser(HTMLParser):
             self.links.append(a["href"])
         if a.get("style"):
             self.assets += CSS_URL.findall(a["style"])
+        if tag == "script" and not a.get("src") and a.get("type") != "application/json":
+            self.inline_nonces.append(a.get("nonce"))
+        self.handlers += [f"<{tag} {name}>" for name in a if name.startswith("on")]
         self._in_style = tag == "style"
 
     def handle_data(self, data):
@@ -41,7 +48,8 @@ class AssetParser(HTMLParser):
 
 
 def crawl(client, start="/", limit=150):
-    seen, queue, foreign = set(), [start], []
+    """Pages reached by links from start: (paths seen, foreign assets, inline scripts without the nonce)."""
+    seen, queue, foreign, unsafe = set(), [start], [], []
     while queue and len(seen) < limit:
         path = queue.pop(0)
         if path in seen:
@@ -53,6 +61,10 @@ def crawl(client, start="/", limit=150):
             continue
         parser = AssetParser()
         parser.feed(response.get_data(as_text=True))
+        nonce = re.search(r"script-src [^;]*'nonce-([^']+)'", response.headers.get("Content-Security-Policy", ""))
+        unsafe += [f"{path}: inline script without the nonce" for found in parser.inline_nonces
+                   if nonce is None or found != nonce.group(1)]
+        unsafe += [f"{path}: {handler}" for handler in parser.handlers]
         for asset in parser.assets:
             url = urlsplit(urljoin("http://localhost" + path, asset))
             if (url.hostname or "") not in LOCAL_HOSTS and url.scheme != "data":
@@ -66,13 +78,18 @@ def crawl(client, start="/", limit=150):
             url = urlsplit(urljoin("http://localhost" + path, link))
             if url.hostname in LOCAL_HOSTS and url.path.startswith("/") and not url.path.startswith("/static/"):
                 queue.append(url.path + (f"?{url.query}" if url.query else ""))
-    return seen, foreign
+    return seen, foreign, unsafe
 
 
 @pytest.mark.parametrize("role", [None, Role.walker, Role.responder, Role.coordinator, Role.admin])
-def test_no_third_party_assets(client, users, auth, role):
+def test_only_our_assets_and_only_nonced_inline_scripts(app, client, users, auth, role):
+    with app.app_context():
+        demo.seed("demo-password-123")  # walks, items and protocols to reach
     if role is not None:
         auth.login_as(role)
-    seen, foreign = crawl(client)
+    seen, foreign, unsafe = crawl(client)
     assert len(seen) >= 2
+    if role is Role.coordinator:
+        assert any(path.endswith("/protocol") for path in seen) and any("/poster" in path for path in seen)
     assert foreign == []
+    assert unsafe == []

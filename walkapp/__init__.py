@@ -8,7 +8,7 @@ from flask import Flask
 from sqlalchemy import text
 from sqlalchemy.exc import ArgumentError, OperationalError
 
-from . import access, config, i18n, mail, maps, notifications, photos  # noqa: F401 (notifications subscribes)
+from . import access, config, i18n, mail, maps, notifications, photos, security_headers  # noqa: F401 (notifications subscribes)
 from .extensions import babel, csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,6 +39,7 @@ def create_app(test_config: dict | None = None, *, local: bool = False) -> Flask
     i18n.init_app(app)
     login_manager.init_app(app)
     access.init_app(app)
+    security_headers.init_app(app)
     maps.use_local_assets(app.static_url_path)
     photos.init_app(app)
     mail.init_app(app)

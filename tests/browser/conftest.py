@@ -92,7 +92,8 @@ LAPTOP = {"viewport": {"width": 1366, "height": 900}, "device_scale_factor": 1, 
 def pages(browser, live_server, request):
     """Makes pages, one browser context (one person) each: an iPhone 13 or a laptop,
     in Swedish, able to reach 127.0.0.1 only, recording JavaScript errors, dialogs
-    (an alert() is an XSS that worked) and the foreign requests it refused."""
+    (an alert() is an XSS that worked) and the foreign requests it refused.
+    Anything the Content-Security-Policy refuses fails the test."""
     made = []
 
     def new_page(device="phone", geolocation=None, color_scheme="light", **extra):
@@ -116,6 +117,9 @@ def pages(browser, live_server, request):
         page.blocked = blocked
         page.js_errors = []
         page.on("pageerror", lambda exc: page.js_errors.append(str(exc)))
+        page.csp_refusals = []
+        page.on("console", lambda message: page.csp_refusals.append(message.text)
+                if message.type == "error" and "Content Security Policy" in message.text else None)
         page.dialogs = []
 
         def on_dialog(dialog):
@@ -132,6 +136,7 @@ def pages(browser, live_server, request):
         if failed:
             shot(page, f"failed-{request.node.name}-{n}.png")
         page.context.close()
+    assert failed or [page.csp_refusals for page in made if page.csp_refusals] == []
 
 
 @pytest.fixture
