@@ -85,3 +85,40 @@ def test_session_cookie_is_secure_by_default(app_factory, users):
     response = client.post("/login", data={"email": "admin@example.se", "password": PASSWORD})
     cookie = response.headers["Set-Cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_password_guessing_is_stopped_per_address(app, client, users):
+    """After 10 failures in 15 minutes an address cannot sign in with a password, right password or not,
+    known or unknown; other addresses still can; once the failures age out, it can again."""
+    from datetime import timedelta
+
+    from walkapp.models import LoginFailure, utcnow
+
+    for address in ("walker@example.se", "nobody@example.se"):
+        for _ in range(10):
+            assert client.post("/login", data={"email": address, "password": "guess-guess"}).status_code == 400
+    blocked = client.post("/login", data={"email": "Walker@Example.se", "password": PASSWORD})
+    unknown = client.post("/login", data={"email": "nobody@example.se", "password": "guess-guess"})
+    assert blocked.status_code == unknown.status_code == 429
+    for response in (blocked, unknown):
+        assert "För många misslyckade inloggningar" in response.get_data(as_text=True)
+    assert 'value="Walker@Example.se"' in blocked.get_data(as_text=True)
+    assert "Inloggad som" not in client.get("/").get_data(as_text=True)
+    assert client.post("/login", data={"email": "admin@example.se", "password": PASSWORD}).status_code == 302
+    client.post("/logout")
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(LoginFailure.id))) == 20  # hashes, not addresses
+        assert db.session.scalar(db.select(LoginFailure).filter(LoginFailure.email_hash.contains("@"))) is None
+        db.session.execute(db.update(LoginFailure).values(at=utcnow() - timedelta(minutes=16)))
+        db.session.commit()
+    assert client.post("/login", data={"email": "walker@example.se", "password": PASSWORD}).status_code == 302
+
+
+def test_a_successful_sign_in_clears_the_failures(app, client, users):
+    from walkapp.models import LoginFailure
+
+    for _ in range(9):
+        client.post("/login", data={"email": "walker@example.se", "password": "guess-guess"})
+    assert client.post("/login", data={"email": "walker@example.se", "password": PASSWORD}).status_code == 302
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(LoginFailure.id))) == 0

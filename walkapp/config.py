@@ -65,6 +65,9 @@ class Defaults:
     MAIL_TIMEOUT = 10
     # Sign-in links: typed-in requests expire fast; links in task mails last longer.
     LOGIN_LINK_MINUTES = 15
+    # Failed password sign-ins allowed per address within the minutes given (auth/throttle.py).
+    LOGIN_FAILURES_ALLOWED = 10
+    LOGIN_FAILURE_MINUTES = 15
     TASK_LINK_DAYS = 7
     REMINDER_SOON_DAYS = 3
     # Open311: set when one endpoint serves several municipalities

@@ -401,6 +401,15 @@ class LoginLink(db.Model):
     user: Mapped[User] = relationship()
 
 
+class LoginFailure(db.Model):
+    """A failed password sign-in, counted to slow down guessing (auth/throttle.py). Only the SHA-256
+    of the address tried is kept, so the table is no list of who was tried."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email_hash: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
 class OutboxMail(db.Model):
     """A mail written in the same transaction as the change it reports; sent after commit."""
 

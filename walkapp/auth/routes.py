@@ -7,7 +7,7 @@ from ..access import ANYONE, SIGNED_IN, allow
 from ..extensions import db
 from ..i18n import safe_next
 from ..models import User, utcnow
-from . import bp, links
+from . import bp, links, throttle
 from .forms import LinkRequestForm, LoginForm
 from .service import authenticate
 
@@ -18,18 +18,27 @@ MAX_LINKS_PER_15_MIN = 5
 @allow(ANYONE)
 def login():
     form = LoginForm()
+    status = 200 if request.method == "GET" else 400
     if form.validate_on_submit():
-        user = authenticate(form.email.data, form.password.data)
-        if user is not None:
+        email = form.email.data
+        if throttle.blocked(email):
+            flash(_("Too many failed sign-ins for this address. Wait %(minutes)s minutes, or get a sign-in "
+                    "link by e-mail.", minutes=current_app.config["LOGIN_FAILURE_MINUTES"]), "error")
+            status = 429
+        elif (user := authenticate(email, form.password.data)) is not None:
+            throttle.succeeded(email)
             db.session.commit()
             login_user(user)
             return redirect(safe_next(request.args.get("next")) or url_for("main.home"))
-        flash(_("Wrong e-mail or password."), "error")
+        else:
+            throttle.failed(email)
+            db.session.commit()
+            flash(_("Wrong e-mail or password."), "error")
     elif request.method == "POST":
         flash(_("Fill in both e-mail and password."), "error")
     if current_user.is_authenticated and request.method == "GET" and not request.args.get("next"):
         return redirect(url_for("main.home"))
-    return render_template("auth/login.html", form=form), 200 if request.method == "GET" else 400
+    return render_template("auth/login.html", form=form), status
 
 
 @bp.post("/logout")
