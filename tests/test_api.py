@@ -305,6 +305,28 @@ def test_bearer_token_works_without_csrf_and_can_be_revoked(app_factory, users):
     assert client.get("/api/v1/observations", headers=headers).status_code == 401
 
 
+def test_a_report_sent_again_under_its_key_makes_no_second_item(app, client, users, auth):
+    """A phone's outbox may send a report whose answer was lost; the key makes the retry harmless,
+    photos included. Keys belong to their reporter: someone else's same key is a new report."""
+    auth.login_as(Role.walker)
+    key = "5f0c7a9e-3b1d-4c2a-9f4e-0a1b2c3d4e5f"
+    photo = [("lampa.jpg", samples.jpeg_with_orientation_and_gps())]
+    first = post_observation(client, {"client_key": key, "description": "Trasig lampa"}, files=photo)
+    again = post_observation(client, {"client_key": key, "description": "Trasig lampa"}, files=photo)
+    assert first.status_code == 201 and again.status_code == 200
+    assert again.get_json()["id"] == first.get_json()["id"]
+    with app.app_context():
+        assert count(Observation) == 1 and count(Photo) == 1 and count(Event) == 1
+    stored = len(photo_files(app))
+    auth.logout()
+    auth.login_as(Role.coordinator)
+    other = post_observation(client, {"client_key": key})
+    assert other.status_code == 201 and other.get_json()["id"] != first.get_json()["id"]
+    assert len(photo_files(app)) == stored
+    assert field_messages(post_observation(client, {"client_key": "<script>"}), "client_key") == [
+        "Ogiltig rapportnyckel."]
+
+
 def test_session_post_needs_csrf_header(app_factory, users):
     app = app_factory(WTF_CSRF_ENABLED=True)
     client = app.test_client()

@@ -294,6 +294,8 @@ class Observation(db.Model):
     source: Mapped[Source] = mapped_column(str_enum(Source), default=Source.walk)
     source_detail: Mapped[str] = mapped_column(String(120), default="")
     external_id: Mapped[Optional[str]] = mapped_column(String(120))  # import id, or Open311 token
+    # The reporter's device's id for this report: sending it again (an outbox retry) makes no second item.
+    client_key: Mapped[Optional[str]] = mapped_column(String(40))
     address: Mapped[str] = mapped_column(String(300), default="")
     reporter_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"), index=True)
     walk_id: Mapped[Optional[int]] = mapped_column(ForeignKey("walk.id"), index=True)
@@ -329,6 +331,7 @@ class Observation(db.Model):
     __table_args__ = (
         Index("ix_observation_lat_lon", "lat", "lon"),
         UniqueConstraint("source", "external_id", name="uq_observation_source_external_id"),
+        UniqueConstraint("reporter_id", "client_key", name="uq_observation_reporter_id_client_key"),
         CheckConstraint("safety_rating BETWEEN 1 AND 10", name="observation_rating"),
         CheckConstraint("lat BETWEEN -90 AND 90 AND lon BETWEEN -180 AND 180", name="coords"),
     )

@@ -88,8 +88,12 @@
         });
         var gone = clusters.concat(Object.keys(shown).filter(function (k) { return !next[k]; })
           .map(function (k) { return shown[k]; }));
+        // Re-clustering takes a pin off the map and back, which closes its popup: reopen it.
+        var open = Object.keys(next).map(function (k) { return next[k]; })
+          .filter(function (m) { return m.isPopupOpen(); })[0];
         if (gone.length) layer.removeLayers(gone);
         if (added.length) layer.addLayers(added);
+        if (open && !open.isPopupOpen() && layer.getVisibleParent(open) === open) open.openPopup();
         clusters = added.filter(function (m) { return m.options.icon.options.className === "server-cluster"; });
         shown = next;
         note.textContent = data.clustered ? msg("clustered") : "";

@@ -166,7 +166,34 @@
     $("submit").setAttribute("aria-busy", busy ? "true" : "false");
     $("progress").hidden = !busy;
   }
-  function send(url, data, done) {
+  // ---- the report's key and the phone's outbox ------------------------------------
+  var key = $("client_key");
+  function newKey() {
+    if (!key) return;
+    if (window.crypto && crypto.randomUUID) { key.value = crypto.randomUUID(); return; }
+    var bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    key.value = Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+  if (key && !key.value) newKey();
+  function keepForLater(url, data) {
+    // No connection: the report waits in the outbox; the form is emptied for the next one.
+    var fields = [];
+    data.forEach(function (value, name) { if (typeof value === "string") fields.push([name, value]); });
+    return window.walkappOutbox.add(url, fields, photos.map(function (p) { return p.file; })).then(function () {
+      photos.forEach(function (p) { URL.revokeObjectURL(p.url); });
+      photos = [];
+      renderThumbs();
+      $("description").value = "";
+      form.querySelectorAll('input[name="category"], input[name="rating"]').forEach(function (r) { r.checked = false; });
+      newKey();
+      $("queued").textContent = msg("queued");
+      $("queued").hidden = false;
+      $("queued").scrollIntoView({ block: "center" });
+    });
+  }
+
+  function send(url, data, done, keepable) {
     var xhr = new XMLHttpRequest();
     xhr.open("POST", url);
     xhr.setRequestHeader("X-CSRFToken", csrf);
@@ -194,7 +221,9 @@
     };
     xhr.onerror = function () {
       setBusy(false);
-      showErrors([{ field: null, message: msg("offline") }]);
+      var offline = function () { showErrors([{ field: null, message: msg("offline") }]); };
+      if (keepable && window.walkappOutbox) keepForLater(url, data).catch(offline);
+      else offline();
     };
     setBusy(true);
     xhr.send(data);
@@ -244,7 +273,7 @@
   }
   $("nearby-new").addEventListener("click", function () {
     $("nearby").hidden = true;
-    send(form.dataset.api, formData(true), finished);
+    send(form.dataset.api, formData(true), finished, true);
   });
 
   form.addEventListener("submit", function (e) {
@@ -259,6 +288,7 @@
     }
     e.preventDefault();
     clearErrors();
+    $("queued").hidden = true;
     var category = form.querySelector('input[name="category"]:checked');
     var problems = [];
     if (!lat.value || !lon.value) problems.push({ field: "lat", message: msg("no-place") });
@@ -271,7 +301,7 @@
       .catch(function () { return { features: [] }; })
       .then(function (found) {
         if (found.features && found.features.length) offerNearby(found.features);
-        else send(form.dataset.api, formData(true), finished);
+        else send(form.dataset.api, formData(true), finished, true);
       });
   });
 })();

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -155,6 +156,20 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     setattr(item, "rep_" + report.when, report)
+
+
+def wait_until(page, predicate: str, timeout: float = 30) -> None:
+    """Poll a JavaScript predicate until it is truthy.
+
+    Playwright's wait_for_function compiles its predicate inside the page with eval, which our
+    Content-Security-Policy refuses (no 'unsafe-eval'), so it fails at random; evaluate() goes
+    through the DevTools protocol, which the policy does not govern.
+    """
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(predicate):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {timeout} s: {predicate}")
+        page.wait_for_timeout(50)
 
 
 def login(page, base_url: str, email: str, password: str = DEMO_PASSWORD) -> None:

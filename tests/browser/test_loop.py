@@ -45,7 +45,7 @@ from walkapp.models import (
 )
 
 from ..photo_samples import jpeg_with_orientation_and_gps
-from .conftest import ARTIFACTS, login, serving, shot
+from .conftest import ARTIFACTS, login, serving, shot, wait_until
 
 COORDINATOR = "samordnare@demo.walkapp.se"
 RESPONDER = "hus@demo.walkapp.se"
@@ -207,7 +207,7 @@ def join_and_report(page, base: str, name: str, description: str) -> tuple[int, 
 
     page.get_by_role("link", name="Rapportera en observation").click()
     page.wait_for_url(re.compile(r"/report\?walk=\d+$"))
-    page.wait_for_function("document.getElementById('lat').value !== ''")  # the phone's position
+    wait_until(page, "document.getElementById('lat').value !== ''")  # the phone's position
     page.wait_for_load_state("networkidle")
     page.locator("#photos").set_input_files([before_photo()])
     page.locator("#thumbs li img").first.wait_for()
@@ -346,7 +346,7 @@ def test_full_loop_from_report_to_public_page_on_phones(phone, live_server, smtp
     images = pair.locator("img")
     assert [images.nth(n).get_attribute("src") for n in (0, 1)] == [
         f"/photos/{before_id}/display.jpg", f"/photos/{after_id}/display.jpg"]
-    coordinator.wait_for_function(
+    wait_until(coordinator, 
         "() => [...document.querySelectorAll('.before-after img')].every(i => i.complete && i.naturalWidth > 0)")
     pair.scroll_into_view_if_needed()
     left, right = figures.nth(0).bounding_box(), figures.nth(1).bounding_box()
@@ -390,7 +390,7 @@ def test_full_loop_from_report_to_public_page_on_phones(phone, live_server, smtp
     # The public before-photo (only it: the after-photo was not published) loads for anyone.
     shown = item.locator("img")
     assert shown.count() == 1
-    public.wait_for_function(
+    wait_until(public, 
         "() => [...document.querySelectorAll('li.public-item img')].every(i => i.complete && i.naturalWidth > 0)")
     # Nobody's name or address: demo users, the guest, the responder.
     html = public.content()
@@ -500,7 +500,7 @@ def test_my_tasks_on_a_phone_after_signing_in_by_link(phone, live_server, smtp):
     container.scroll_into_view_if_needed()
     pins = page.locator(".map-frame .leaflet-marker-icon.pin")
     pins.first.wait_for()
-    page.wait_for_function("() => !document.querySelector('.leaflet-zoom-anim, .leaflet-pan-anim')")
+    wait_until(page, "() => !document.querySelector('.leaflet-zoom-anim, .leaflet-pan-anim')")
     assert pins.count() == len(expected_ids)
     pin_titles = {int(re.match(r"#(\d+)", t).group(1)) for t in
                   (p.get_attribute("title") for p in pins.all())}

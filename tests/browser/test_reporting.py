@@ -17,7 +17,7 @@ from walkapp.extensions import db
 from walkapp.models import Walk, WalkStatus
 
 from ..photo_samples import jpeg_with_orientation_and_gps, text_as_jpg
-from .conftest import ARTIFACTS
+from .conftest import ARTIFACTS, shot, wait_until
 
 # Where the phones are (the ongoing walk's meeting point) and where the photo
 # was taken: ~50 m apart, so each place is told apart from the other.
@@ -53,7 +53,7 @@ def open_report_form(page):
     """Tap the big button; wait until the phone's position has been taken."""
     page.get_by_role("link", name="Rapportera en observation").click()
     page.wait_for_url(re.compile(r"/report\?walk=\d+$"))
-    page.wait_for_function("document.getElementById('lat').value !== ''")
+    wait_until(page, "document.getElementById('lat').value !== ''")
     page.wait_for_load_state("networkidle")
 
 
@@ -114,7 +114,7 @@ def test_report_with_rotated_gps_photo_lands_on_map_and_list(phone, live_server)
     page.locator("#photos").set_input_files([photo_file()])
     thumb = page.locator("#thumbs li img")
     thumb.wait_for()
-    page.wait_for_function("document.querySelector('#thumbs img').complete"
+    wait_until(page, "document.querySelector('#thumbs img').complete"
                            " && document.querySelector('#thumbs img').naturalWidth > 0")
     use_photo = page.get_by_role("button", name="Använd fotots position")
     use_photo.wait_for()
@@ -419,7 +419,7 @@ def test_a_late_first_fix_does_not_move_a_place_chosen_meanwhile(phone, live_ser
     join(page, base, "Långsam GPS")
     page.add_init_script(HOLD_GPS)
     page.get_by_role("link", name="Rapportera en observation").click()
-    page.wait_for_function("window.heldFixes && window.heldFixes.length === 1")
+    wait_until(page, "window.heldFixes && window.heldFixes.length === 1")
     assert page.locator("#where-status").inner_text() == "Letar efter din position…"
     page.locator("#photos").set_input_files([photo_file()])
     use_photo = page.get_by_role("button", name="Använd fotots position")
@@ -427,17 +427,17 @@ def test_a_late_first_fix_does_not_move_a_place_chosen_meanwhile(phone, live_ser
     assert float(page.locator("#lat").input_value()) == pytest.approx(PHOTO_LAT, abs=1e-5)
 
     page.evaluate("window.releaseFixes()")
-    page.wait_for_function("window.fixesDelivered === 1")  # the fix arrived (and was ignored)
+    wait_until(page, "window.fixesDelivered === 1")  # the fix arrived (and was ignored)
     assert float(page.locator("#lat").input_value()) == pytest.approx(PHOTO_LAT, abs=1e-5)
     assert float(page.locator("#lon").input_value()) == pytest.approx(PHOTO_LON, abs=1e-5)
     assert page.locator("#where-status").inner_text() == "Fotot har en position."
 
     # Asking for the position on purpose still moves the place there.
     page.get_by_role("button", name="Använd min position").click()
-    page.wait_for_function("window.heldFixes.length === 1")
+    wait_until(page, "window.heldFixes.length === 1")
     page.evaluate("window.releaseFixes()")
-    page.wait_for_function("window.fixesDelivered === 2")
-    page.wait_for_function(f"Math.abs(parseFloat(document.getElementById('lat').value) - {HERE['latitude']}) < 1e-6")
+    wait_until(page, "window.fixesDelivered === 2")
+    wait_until(page, f"Math.abs(parseFloat(document.getElementById('lat').value) - {HERE['latitude']}) < 1e-6")
     assert page.locator("#accuracy").input_value() == "6"
     assert page.js_errors == []
 
@@ -488,3 +488,38 @@ def test_map_attribution_leaves_the_scale_readable(phone, live_server):
     assert page.locator(".map-frame").evaluate(overlap) is False  # the walk page
     open_report_form(page)
     assert page.locator(".map-frame").evaluate(overlap) is False  # the report form
+
+
+def test_report_without_coverage_waits_on_the_phone_and_is_sent_once(phone, live_server):
+    """No connection at the moment of sending: the report, photo included, waits in the phone's
+    outbox, the form is free for the next one, and when the connection is back it is sent, once."""
+    base = live_server.url
+    page = phone()
+    walk_id = join(page, base, "Utan Täckning")
+    open_report_form(page)
+    fill_report(page, files=[photo_file()], category="Klotter", description="Tagg vid busshållplatsen")
+    page.context.set_offline(True)
+    send(page)
+    queued = page.locator("#queued")
+    queued.wait_for()
+    assert "sparad på den här telefonen" in queued.inner_text()
+    assert page.locator("#outbox").inner_text().startswith("1 observation är sparad på den här telefonen")
+    # the form is empty for the next report, and nothing reached the server
+    assert page.locator("#thumbs li").count() == 0 and page.locator("#description").input_value() == ""
+    assert not page.get_by_label("Klotter", exact=True).is_checked()
+    shot(page, "report-outbox-waiting.png", full_page=False)
+    with live_server.app.app_context():
+        walk = db.session.get(Walk, walk_id)
+        assert [o.description for o in walk.observations] == []
+
+    page.context.set_offline(False)  # coverage again: the "online" event sends it
+    page.locator("#outbox .flash.success").wait_for()
+    [feature] = observations(page, base, walk_id)
+    assert feature["properties"]["description"] == "Tagg vid busshållplatsen"
+    assert feature["properties"]["category"] == "klotter" and len(feature["properties"]["photos"]) == 1
+    # later pages find the outbox empty and send nothing again
+    page.goto(f"{base}/walks/{walk_id}")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("#outbox").is_hidden()
+    assert len(observations(page, base, walk_id)) == 1
+    shot(page, "report-outbox-sent.png")

@@ -30,7 +30,7 @@ from walkapp.models import (
     WalkStatus,
 )
 
-from .conftest import login, shot
+from .conftest import login, shot, wait_until
 
 COORDINATOR = "samordnare@demo.walkapp.se"
 COORDINATOR_NAME = "Sara Samordnare"
@@ -243,7 +243,7 @@ def test_phone_inbox_toggles_between_list_and_map(page, live_server):
     markers = map_markers(page)
     markers.first.wait_for()
     page.wait_for_load_state("networkidle")
-    page.wait_for_function(  # Leaflet's zoom/pan animation has ended
+    wait_until(page,   # Leaflet's zoom/pan animation has ended
         "() => !document.querySelector('.inbox-map .leaflet-zoom-anim, .inbox-map .leaflet-pan-anim')")
     # The map opens on all the filtered items (as on a laptop), not on a corner of them.
     container.scroll_into_view_if_needed()
@@ -287,7 +287,7 @@ def test_phone_inbox_map_opens_on_all_items(page, live_server):
     page.get_by_role("button", name="Karta", exact=True).click()
     map_markers(page).first.wait_for()
     page.wait_for_load_state("networkidle")
-    page.wait_for_function(
+    wait_until(page, 
         "() => !document.querySelector('.inbox-map .leaflet-zoom-anim, .inbox-map .leaflet-pan-anim')")
     extent = page.request.get(base + "/api/v1/observations/extent").json()["bbox"]
     view = map_view(page)
@@ -302,7 +302,7 @@ def test_laptop_inbox_map_opens_on_all_items(browse, live_server):
     login(page, base, COORDINATOR)
     open_inbox(page, base)
     map_markers(page).first.wait_for()
-    page.wait_for_function(
+    wait_until(page, 
         "() => !document.querySelector('.inbox-map .leaflet-zoom-anim, .inbox-map .leaflet-pan-anim')")
     extent = page.request.get(base + "/api/v1/observations/extent").json()["bbox"]
     view = map_view(page)
@@ -424,7 +424,7 @@ def test_user_text_is_shown_as_text_in_inbox_map_item_and_walk(browse, live_serv
     # The inbox map: its pin stands alone; its popup.
     pin = page.locator(".inbox-map").get_by_title(f"#{obs_id} {XSS_CATEGORY}", exact=True)
     pin.wait_for()
-    page.wait_for_function(
+    wait_until(page, 
         "() => !document.querySelector('.inbox-map .leaflet-zoom-anim, .inbox-map .leaflet-pan-anim')")
     pin.click()
     popup = page.locator(".inbox-map .leaflet-popup-content")
@@ -458,7 +458,7 @@ def test_user_text_is_shown_as_text_in_inbox_map_item_and_walk(browse, live_serv
     assert XSS_CATEGORY in item.inner_text() and XSS_DESCRIPTION in item.inner_text()
     walk_pin = page.locator(".leaflet-marker-icon.pin")
     walk_pin.wait_for()
-    page.wait_for_function("() => !document.querySelector('.leaflet-zoom-anim, .leaflet-pan-anim')")
+    wait_until(page, "() => !document.querySelector('.leaflet-zoom-anim, .leaflet-pan-anim')")
     walk_pin.click()
     popup = page.locator(".leaflet-popup-content")
     popup.wait_for()

@@ -60,13 +60,14 @@ def observation(obs_id: int):
 @allow(SIGNED_IN)
 def create_observation():
     form = ObservationForm(meta={"csrf": False})
+    earlier = service.already_sent(current_user, form.client_key.data)  # a retry: 200 with the first item
     try:
-        obs = service.create_observation(current_user, form)
+        obs = earlier or service.create_observation(current_user, form)
     except service.InvalidInput as exc:
         return errors_response(exc.errors)
     thank_browser(_("Thank you! Your observation is saved."))
     response = jsonify(service.feature(obs, current_user))
-    response.status_code = 201
+    response.status_code = 200 if earlier else 201
     response.headers["Location"] = f"/api/v1/observations/{obs.id}"
     return response
 

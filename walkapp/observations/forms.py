@@ -11,9 +11,10 @@ from wtforms import (
     RadioField,
     SelectChoice,
     SelectField,
+    StringField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from ..extensions import db
 from ..labels import REPORTING_SOURCES, SOURCE
@@ -52,6 +53,9 @@ class ObservationForm(FlaskForm):
                        choices=[SelectChoice(""), SelectChoice("problem"), SelectChoice("positive")])
     photos = MultipleFileField(_l("Photos"))
     follow = BooleanField(_l("Tell me by e-mail what happens with it"))
+    # Made by the phone for each report, so that sending it again from its outbox makes no second item.
+    client_key = StringField(validators=[Optional(),
+                                         Regexp(r"^[A-Za-z0-9-]{8,40}$", message=_l("Invalid report key."))])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

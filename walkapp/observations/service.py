@@ -10,6 +10,7 @@ from flask import current_app, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import photos, policy, workflow
@@ -88,8 +89,21 @@ def _walk_for(user, form) -> Walk | None:
     return walk
 
 
+def already_sent(user, client_key: str | None) -> Observation | None:
+    """The item this user's phone already sent under this key (an outbox retry), if any."""
+    if not client_key or not user.is_authenticated:
+        return None
+    return db.session.scalar(select(Observation).filter_by(reporter_id=user.id, client_key=client_key))
+
+
 def create_observation(user, form) -> Observation:
-    """Validate everything first, then write the item, its event and photos together."""
+    """Validate everything first, then write the item, its event and photos together.
+
+    A report sent again under the same client key returns the item made the first time.
+    """
+    earlier = already_sent(user, form.client_key.data)
+    if earlier is not None:
+        return earlier
     errors = {} if form.validate() else dict(form.errors)
     walk = None
     try:
@@ -110,13 +124,21 @@ def create_observation(user, form) -> Observation:
         category=category, kind=category.kind, description=(form.description.data or "").strip(),
         source=Source.walk if walk else Source(form.source.data or Source.resident.value),
         reporter=user, walk=walk, safety_rating=form.rating.data, status=Status.new,
+        client_key=form.client_key.data or None,
     )
     db.session.add(obs)
     db.session.add(Event(observation=obs, actor=user, action="reported", to_status=Status.new))
     email = follow_email(user, walk, form.follow.data)
     if email:
         db.session.add(Follower(observation=obs, email=email, locale=user.locale or current_language()))
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same report, sent twice at once: the other request made it
+        db.session.rollback()
+        earlier = already_sent(user, form.client_key.data)
+        if earlier is None:
+            raise
+        return earlier
     photos.save_photos(obs, processed, user)  # commits, or rolls back and removes files
     return obs
 
