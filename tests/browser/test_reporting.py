@@ -523,3 +523,32 @@ def test_report_without_coverage_waits_on_the_phone_and_is_sent_once(phone, live
     assert page.locator("#outbox").is_hidden()
     assert len(observations(page, base, walk_id)) == 1
     shot(page, "report-outbox-sent.png")
+
+
+def test_a_waiting_report_the_server_refuses_is_explained_and_can_be_discarded(phone, live_server):
+    """The walk ended while the report waited on the phone: the banner says why it was refused,
+    keeps it until the person discards it, and nothing is sent again."""
+    base = live_server.url
+    page = phone()
+    walk_id = join(page, base, "Sen Sändare")
+    open_report_form(page)
+    fill_report(page, category="Belysning", description="Mörk gångtunnel")
+    page.context.set_offline(True)
+    send(page)
+    page.locator("#queued").wait_for()
+    with live_server.app.app_context():
+        db.session.get(Walk, walk_id).status = WalkStatus.done
+        db.session.commit()
+    page.context.set_offline(False)
+    refused = page.locator("#outbox .flash.error")
+    refused.wait_for()
+    assert "togs inte emot" in refused.inner_text()
+    assert "Vandringen är avslutad" in refused.inner_text()
+    page.reload()  # still there on the next page, and not sent again
+    refused.wait_for()
+    page.get_by_role("button", name="Släng den").click()
+    page.locator("#outbox").wait_for(state="hidden")
+    page.reload()
+    page.wait_for_load_state("networkidle")
+    assert page.locator("#outbox").is_hidden()
+    assert observations(page, base, walk_id) == []
