@@ -327,6 +327,19 @@ def test_a_report_sent_again_under_its_key_makes_no_second_item(app, client, use
         "Ogiltig rapportnyckel."]
 
 
+def test_csrf_refusal_names_its_field(app_factory, users):
+    """So that the phone's outbox can tell an expired token (retry with a fresh one) from a refusal."""
+    import re
+
+    client = app_factory(WTF_CSRF_ENABLED=True).test_client()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', client.get("/login").get_data(as_text=True))
+    client.post("/login", data={"email": "walker@example.se", "password": "correct horse battery",
+                                "csrf_token": token.group(1)})
+    response = post_observation(client, headers={"X-CSRFToken": "stale"})
+    assert response.status_code == 400
+    assert [e["field"] for e in response.get_json()["errors"]] == ["csrf_token"]
+
+
 def test_session_post_needs_csrf_header(app_factory, users):
     app = app_factory(WTF_CSRF_ENABLED=True)
     client = app.test_client()

@@ -27,9 +27,10 @@ def test_pages_carry_the_policy_and_a_fresh_nonce(client, users, auth):
 
 
 def test_tiles_are_the_only_other_image_source(app_factory):
-    client = app_factory(TILE_URL="https://{s}.tiles.example.org/{z}/{x}/{y}.png").test_client()
-    img = directives(client.get("/login"))["img-src"].split()
-    assert img == ["'self'", "data:", "blob:", "https://*.tiles.example.org"]
+    for url in ("https://{s}.tiles.example.org/{z}/{x}/{y}.png", "https://tile-{s}.tiles.example.org/{z}/{x}/{y}"):
+        client = app_factory(TILE_URL=url).test_client()
+        img = directives(client.get("/login"))["img-src"].split()
+        assert img == ["'self'", "data:", "blob:", "https://*.tiles.example.org"], url
 
 
 def test_no_https_redirect_and_hsts_only_over_https(client):

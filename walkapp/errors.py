@@ -16,9 +16,9 @@ def messages() -> dict[int, str]:
     }
 
 
-def render_error(code: int, message: str):
+def render_error(code: int, message: str, field: str | None = None):
     if request.path.startswith("/api/"):
-        return jsonify(errors=[{"field": None, "message": message}]), code
+        return jsonify(errors=[{"field": field, "message": message}]), code
     return render_template("errors/error.html", code=code, message=message), code
 
 
@@ -28,6 +28,7 @@ def init_app(app):
         return render_error(
             400,
             _("The form had expired or was sent from elsewhere. Go back, reload the page and try again."),
+            field="csrf_token",  # the phone's outbox retries these with a fresh token
         )
 
     @app.errorhandler(HTTPException)

@@ -405,8 +405,8 @@ class LoginLink(db.Model):
 
 
 class LoginFailure(db.Model):
-    """A failed password sign-in, counted to slow down guessing (auth/throttle.py). Only the SHA-256
-    of the address tried is kept, so the table is no list of who was tried."""
+    """A failed password sign-in, counted to slow down guessing (auth/throttle.py). Only an HMAC of
+    the address tried is kept, so the table is no list of who was tried."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email_hash: Mapped[str] = mapped_column(String(64), index=True)

@@ -15,8 +15,10 @@ from flask_talisman import Talisman
 
 def policy(app: Flask) -> dict[str, str]:
     tiles = urlsplit(app.config["TILE_URL"])
-    # a {s} subdomain placeholder becomes a wildcard: https://*.tile.example.org
-    tile_origin = f"{tiles.scheme}://{tiles.netloc.replace('{s}', '*')}" if tiles.netloc else ""
+    host = tiles.netloc
+    if "{" in host:  # a subdomain placeholder ({s}.tile…, tile-{s}.…): CSP allows a wildcard leftmost only
+        host = "*." + host.split(".", 1)[1]
+    tile_origin = f"{tiles.scheme}://{host}" if host else ""
     return {
         "default-src": "'self'",
         "script-src": "'self'",  # and the nonce, added per request

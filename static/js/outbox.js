@@ -1,10 +1,13 @@
 /* The phone's outbox: reports that could not be sent for want of a connection wait here
    (IndexedDB, photos included) and are sent when the connection is back: at once on the
-   "online" event, on every page load, and every 30 seconds while any wait. Each report
-   carries its client key, so a retry whose first answer was lost makes no second item.
-   Only the signed-in person's own reports are sent, under their own session.
+   "online" event, on every page load, and then after 30 s, doubling up to 10 minutes while
+   sending keeps failing. Each report carries its client key, so a retry whose first answer
+   was lost makes no second item; one tab at a time sends (Web Locks, where the browser has
+   them). Only the signed-in person's own reports are sent, with the CSRF token of the page
+   the outbox runs on.
    The banner (#outbox in the base layout) says how many wait, and offers to discard a
-   report the server refused (e.g. its walk has ended). */
+   report the server refused for good (e.g. its walk has ended). It is redrawn only when
+   what it says changes, so screen readers hear each news once and focus stays put. */
 (function () {
   "use strict";
   var banner = document.getElementById("outbox");
@@ -12,7 +15,7 @@
   var user = banner.dataset.user;
   var csrf = banner.dataset.csrf;
   var text = function (key, n) { return (banner.dataset[key] || "").replace("{n}", n); };
-  var sending = false;
+  var sending = false, shown = "", failures = 0, timer = null;
 
   function open() {
     return new Promise(function (resolve, reject) {
@@ -26,9 +29,10 @@
     return open().then(function (db) {
       return new Promise(function (resolve, reject) {
         var tx = db.transaction("reports", mode);
-        var result = work(tx.objectStore("reports"));
-        tx.oncomplete = function () { db.close(); resolve(result && "result" in result ? result.result : undefined); };
-        tx.onerror = function () { db.close(); reject(tx.error); };
+        var request = work(tx.objectStore("reports"));
+        tx.oncomplete = function () { db.close(); resolve(request ? request.result : undefined); };
+        // a full disk (QuotaExceededError) aborts the transaction without an error event
+        tx.onerror = tx.onabort = function () { db.close(); reject(tx.error || new Error("aborted")); };
       });
     });
   }
@@ -38,69 +42,84 @@
     });
   }
 
+  function flash(className, content) {
+    var p = document.createElement("p");
+    p.className = className;
+    p.append(content);
+    return p;
+  }
   function show(reports, sentNow) {
     var refused = reports.filter(function (r) { return r.refused; });
     var waiting = reports.length - refused.length;
+    var state = JSON.stringify([waiting, !waiting && sentNow, refused.map(function (r) { return [r.key, r.refused]; })]);
+    if (state === shown) return;
+    shown = state;
     banner.replaceChildren();
-    if (waiting) {
-      var p = document.createElement("p");
-      p.className = "flash";
-      p.textContent = waiting === 1 ? text("one", 1) : text("many", waiting);
-      banner.append(p);
-    } else if (sentNow) {
-      var done = document.createElement("p");
-      done.className = "flash success";
-      done.textContent = text("sent");
-      banner.append(done);
-    }
+    if (waiting) banner.append(flash("flash", waiting === 1 ? text("one", 1) : text("many", waiting)));
+    else if (sentNow) banner.append(flash("flash success", text("sent")));
     refused.forEach(function (r) {
-      var p = document.createElement("p");
-      p.className = "flash error";
-      p.textContent = text("refused") + " " + r.refused;
       var discard = document.createElement("button");
       discard.type = "button";
       discard.className = "button secondary";
       discard.textContent = text("discard");
       discard.addEventListener("click", function () {
-        store("readwrite", function (s) { s.delete(r.key); }).then(refresh);
+        store("readwrite", function (s) { s.delete(r.key); }).then(function () { return refresh(false); });
       });
-      p.append(" ", discard);
+      var p = flash("flash error", text("refused") + " " + r.refused + " ");
+      p.append(discard);
       banner.append(p);
     });
     banner.hidden = banner.childElementCount === 0;
   }
   function refresh(sentNow) { return mine().then(function (reports) { show(reports, sentNow); }); }
 
+  // "sent", "refused" (for good: keep it, say why) or "later" (no connection, signed out,
+  // an expired token, rate limited, a server error).
   function sendOne(report) {
     var data = new FormData();
     report.fields.forEach(function (pair) { data.append(pair[0], pair[1]); });
     report.photos.forEach(function (p) { data.append("photos", p.blob, p.name); });
     return fetch(report.url, {
       method: "POST", body: data, credentials: "same-origin",
-      headers: { "X-CSRFToken": csrf, Accept: "application/json" }
+      headers: { "X-CSRFToken": csrf, "X-Walkapp-Outbox": "1", Accept: "application/json" }
     }).then(function (response) {
-      if (response.ok) return store("readwrite", function (s) { s.delete(report.key); }).then(function () { return true; });
-      if (response.status === 400 || response.status === 404 || response.status === 413) {
-        // refused for good: keep it, say why, let the person discard it
-        return response.json().catch(function () { return {}; }).then(function (body) {
-          report.refused = ((body.errors || []).map(function (e) { return e.message; }).join(" ")) || response.statusText;
-          return store("readwrite", function (s) { s.put(report); }).then(function () { return false; });
-        });
+      if (response.ok) {
+        return store("readwrite", function (s) { s.delete(report.key); }).then(function () { return "sent"; });
       }
-      return false;  // signed out, rate limited or a server error: try again later
-    }, function () { return false; });  // still no connection
+      if (response.status !== 400 && response.status !== 413) return "later";
+      return response.json().catch(function () { return {}; }).then(function (body) {
+        var errors = (body.errors || []).filter(function (e) { return e.field && e.field !== "csrf_token"; });
+        if (!errors.length && response.status === 400) return "later";
+        report.refused = errors.map(function (e) { return e.message; }).join(" ") || response.statusText;
+        return store("readwrite", function (s) { s.put(report); }).then(function () { return "refused"; });
+      });
+    }, function () { return "later"; });
+  }
+  function sendAll() {
+    return mine().then(function (reports) {
+      var results = [];
+      return reports.filter(function (r) { return !r.refused; }).reduce(function (chain, report) {
+        return chain.then(function () { return sendOne(report); }).then(function (r) { results.push(r); });
+      }, Promise.resolve()).then(function () { return results; });
+    });
+  }
+  function schedule() {
+    clearTimeout(timer);
+    timer = setTimeout(flush, Math.min(30000 * Math.pow(2, failures), 600000));
   }
   function flush() {
-    if (sending || navigator.onLine === false) return Promise.resolve();
+    if (sending) return Promise.resolve();
+    if (navigator.onLine === false) { schedule(); return Promise.resolve(); }
     sending = true;
-    return mine().then(function (reports) {
-      var sent = 0;
-      return reports.filter(function (r) { return !r.refused; }).reduce(function (chain, report) {
-        return chain.then(function () { return sendOne(report); }).then(function (ok) { if (ok) sent += 1; });
-      }, Promise.resolve()).then(function () { return sent; });
-    }).then(function (sent) { return refresh(sent > 0); })
-      .catch(function () { /* storage unavailable: nothing to send */ })
-      .then(function () { sending = false; });
+    var work = function () { return sendAll(); };
+    var locked = navigator.locks ?
+      navigator.locks.request("walkapp-outbox", { ifAvailable: true }, function (lock) { return lock ? work() : []; }) :
+      work();
+    return Promise.resolve(locked).then(function (results) {
+      failures = results.indexOf("later") >= 0 ? failures + 1 : 0;
+      return refresh(results.indexOf("sent") >= 0);
+    }).catch(function () { /* storage unavailable: nothing to send */ })
+      .then(function () { sending = false; schedule(); });
   }
 
   window.walkappOutbox = {
@@ -113,7 +132,6 @@
     },
     flush: flush
   };
-  window.addEventListener("online", flush);
-  setInterval(flush, 30000);
+  window.addEventListener("online", function () { failures = 0; flush(); });
   flush();
 })();

@@ -179,7 +179,10 @@
   function keepForLater(url, data) {
     // No connection: the report waits in the outbox; the form is emptied for the next one.
     var fields = [];
-    data.forEach(function (value, name) { if (typeof value === "string") fields.push([name, value]); });
+    // not the CSRF token: the outbox sends with the token of the page it runs on
+    data.forEach(function (value, name) {
+      if (typeof value === "string" && name !== "csrf_token") fields.push([name, value]);
+    });
     return window.walkappOutbox.add(url, fields, photos.map(function (p) { return p.file; })).then(function () {
       photos.forEach(function (p) { URL.revokeObjectURL(p.url); });
       photos = [];

@@ -508,6 +508,17 @@ def test_report_without_coverage_waits_on_the_phone_and_is_sent_once(phone, live
     assert page.locator("#thumbs li").count() == 0 and page.locator("#description").input_value() == ""
     assert not page.get_by_label("Klotter", exact=True).is_checked()
     shot(page, "report-outbox-waiting.png", full_page=False)
+    stored = page.evaluate("""() => new Promise((resolve, reject) => {
+        const open = indexedDB.open("walkapp-outbox", 1);
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+            const all = open.result.transaction("reports").objectStore("reports").getAll();
+            all.onsuccess = () => resolve(all.result.map(r => ({fields: r.fields.map(f => f[0]), photos: r.photos.length})));
+        };
+    })""")
+    # the page's CSRF token is not kept: the outbox sends with the token of the page it runs on
+    assert len(stored) == 1 and stored[0]["photos"] == 1
+    assert "client_key" in stored[0]["fields"] and "csrf_token" not in stored[0]["fields"]
     with live_server.app.app_context():
         walk = db.session.get(Walk, walk_id)
         assert [o.description for o in walk.observations] == []

@@ -22,8 +22,9 @@ def errors_response(errors: dict[str, list[str]], status: int = 400):
 
 
 def thank_browser(message: str) -> None:
-    """Our own pages send through the API and then load the next page: greet there."""
-    if "Authorization" not in request.headers:
+    """Our own pages send through the API and then load the next page: greet there. The phone's
+    outbox sends in the background and says so itself."""
+    if "Authorization" not in request.headers and "X-Walkapp-Outbox" not in request.headers:
         flash(message, "success")
 
 

@@ -7,6 +7,7 @@ in the database, so every worker process sees the same count. A sign-in link sti
 from __future__ import annotations
 
 import hashlib
+import hmac
 from datetime import timedelta
 
 from flask import current_app
@@ -16,7 +17,9 @@ from ..models import LoginFailure, utcnow
 
 
 def _hash(email: str) -> str:
-    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    """Keyed, so that the stored value cannot be matched against a list of likely addresses."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, email.strip().lower().encode(), hashlib.sha256).hexdigest()
 
 
 def _window() -> timedelta:

@@ -27,6 +27,13 @@ def _inline(app) -> bool:
     return app.config["QUERY_WORKERS"] <= 1 or (url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"))
 
 
+def release_connection() -> None:
+    """End the request's own read transaction before waiting on workers, so that its connection goes
+    back to the pool: else enough concurrent requests could hold every connection, each waiting on a
+    worker that waits for one. Nothing is written here; loaded objects reload when next used."""
+    db.session.rollback()
+
+
 def submit(function, *args) -> Future:
     """Run function(*args) in the pool, in an app context of its own (and so with its own session)."""
     app = current_app._get_current_object()

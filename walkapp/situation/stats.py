@@ -322,6 +322,7 @@ def lagesbild(scope: Scope, today: date) -> dict:
     """Every figure of the dashboard. The queries are independent and run side by side; only the
     hotspot grid waits, for the extent of the period's items."""
     scope = with_share(scope, today)
+    parallel.release_connection()
     pending = {name: parallel.submit(function, *args) for name, function, *args in (
         ("made", made, scope), ("fixes", fixes, scope), ("fixes_by_organisation", fixes, scope, True),
         ("backlog", backlog, scope, today), ("workload", workload, scope, today),
