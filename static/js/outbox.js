@@ -28,8 +28,11 @@
   function store(mode, work) {
     return open().then(function (db) {
       return new Promise(function (resolve, reject) {
-        var tx = db.transaction("reports", mode);
-        var request = work(tx.objectStore("reports"));
+        var tx, request;
+        try {
+          tx = db.transaction("reports", mode);
+          request = work(tx.objectStore("reports"));
+        } catch (err) { db.close(); reject(err); return; }
         tx.oncomplete = function () { db.close(); resolve(request ? request.result : undefined); };
         // a full disk (QuotaExceededError) aborts the transaction without an error event
         tx.onerror = tx.onabort = function () { db.close(); reject(tx.error || new Error("aborted")); };
@@ -63,7 +66,9 @@
       discard.className = "button secondary";
       discard.textContent = text("discard");
       discard.addEventListener("click", function () {
-        store("readwrite", function (s) { s.delete(r.key); }).then(function () { return refresh(false); });
+        store("readwrite", function (s) { s.delete(r.key); })
+          .then(function () { return refresh(false); })
+          .catch(function () { /* storage unavailable: it stays listed */ });
       });
       var p = flash("flash error", text("refused") + " " + r.refused + " ");
       p.append(discard);
@@ -73,24 +78,37 @@
   }
   function refresh(sentNow) { return mine().then(function (reports) { show(reports, sentNow); }); }
 
-  // "sent", "refused" (for good: keep it, say why) or "later" (no connection, signed out,
-  // an expired token, rate limited, a server error).
+  var TIMEOUT = 600000;  // a send that hangs on a weak connection is given up and tried later
+  function timeoutSignal() {
+    if (window.AbortSignal && AbortSignal.timeout) return AbortSignal.timeout(TIMEOUT);
+    var controller = new AbortController();
+    setTimeout(function () { controller.abort(); }, TIMEOUT);
+    return controller.signal;
+  }
+  // "sent" (the server answered with the item, made now or before), "refused" (for good:
+  // keep it, say why) or "later" (no connection, a captive portal, signed out, an expired
+  // token, rate limited, a server error).
   function sendOne(report) {
     var data = new FormData();
     report.fields.forEach(function (pair) { data.append(pair[0], pair[1]); });
     report.photos.forEach(function (p) { data.append("photos", p.blob, p.name); });
     return fetch(report.url, {
       method: "POST", body: data, credentials: "same-origin",
-      headers: { "X-CSRFToken": csrf, "X-Walkapp-Outbox": "1", Accept: "application/json" }
+      headers: { "X-CSRFToken": csrf, "X-Walkapp-Outbox": "1", Accept: "application/json" },
+      signal: timeoutSignal()
     }).then(function (response) {
-      if (response.ok) {
-        return store("readwrite", function (s) { s.delete(report.key); }).then(function () { return "sent"; });
+      if ((response.status === 200 || response.status === 201) && !response.redirected) {
+        return response.json().catch(function () { return {}; }).then(function (item) {
+          if (!item || item.type !== "Feature" || !item.id) return "later";  // not our API answering
+          return store("readwrite", function (s) { s.delete(report.key); }).then(function () { return "sent"; });
+        });
       }
       if (response.status !== 400 && response.status !== 413) return "later";
       return response.json().catch(function () { return {}; }).then(function (body) {
-        var errors = (body.errors || []).filter(function (e) { return e.field && e.field !== "csrf_token"; });
-        if (!errors.length && response.status === 400) return "later";
-        report.refused = errors.map(function (e) { return e.message; }).join(" ") || response.statusText;
+        var errors = body.errors || [];
+        if (errors.some(function (e) { return e.field === "csrf_token"; })) return "later";
+        report.refused = errors.map(function (e) { return e.message; }).join(" ") ||
+          response.statusText || "HTTP " + response.status;
         return store("readwrite", function (s) { s.put(report); }).then(function () { return "refused"; });
       });
     }, function () { return "later"; });
@@ -128,7 +146,11 @@
       var key = (fields.filter(function (pair) { return pair[0] === "client_key"; })[0] || [])[1];
       var report = { key: key, user: user, url: url, fields: fields, savedAt: Date.now(),
                      photos: files.map(function (f) { return { name: f.name, blob: f }; }) };
-      return store("readwrite", function (s) { s.put(report); }).then(function () { return refresh(false); });
+      return store("readwrite", function (s) { s.put(report); }).then(function () {
+        failures = 0;  // a new report waits at most 30 s for its first try
+        schedule();
+        return refresh(false);
+      });
     },
     flush: flush
   };

@@ -163,6 +163,8 @@
   }
   function setBusy(busy) {
     $("submit").disabled = busy;
+    // no second send while one is under way ("add to this one" has no key to make it harmless)
+    $("nearby").querySelectorAll("button").forEach(function (b) { b.disabled = busy; });
     $("submit").setAttribute("aria-busy", busy ? "true" : "false");
     $("progress").hidden = !busy;
   }
@@ -183,7 +185,7 @@
     data.forEach(function (value, name) {
       if (typeof value === "string" && name !== "csrf_token") fields.push([name, value]);
     });
-    return window.walkappOutbox.add(url, fields, photos.map(function (p) { return p.file; })).then(function () {
+    return window.walkappOutbox.add(url, fields, data.getAll("photos")).then(function () {
       photos.forEach(function (p) { URL.revokeObjectURL(p.url); });
       photos = [];
       renderThumbs();
@@ -217,12 +219,13 @@
       setBusy(false);
       var body = null;
       try { body = JSON.parse(xhr.responseText); } catch (err) { body = null; }
-      if (xhr.status === 201) { done(body); return; }
+      if (xhr.status === 201 || xhr.status === 200) { done(body); return; }  // 200: sent before, same key
       if (xhr.status === 413) { showErrors([{ field: "photos", message: msg("too-large") }]); return; }
       if (xhr.status === 401) { window.location.reload(); return; }
       showErrors((body && body.errors) || [{ field: null, message: xhr.statusText }]);
     };
-    xhr.onerror = function () {
+    xhr.timeout = 600000;  // a send that hangs on a weak connection counts as no connection
+    xhr.ontimeout = xhr.onerror = function () {
       setBusy(false);
       var offline = function () { showErrors([{ field: null, message: msg("offline") }]); };
       if (keepable && window.walkappOutbox) keepForLater(url, data).catch(offline);
@@ -299,11 +302,12 @@
     if (problems.length) { showErrors(problems); return; }
     var url = form.dataset.nearby + "?lat=" + encodeURIComponent(lat.value) + "&lon=" +
       encodeURIComponent(lon.value) + "&category=" + encodeURIComponent(category.value);
+    setBusy(true);  // a second tap while we look for nearby items sends nothing twice
     fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (r) { return r.ok ? r.json() : { features: [] }; })
       .catch(function () { return { features: [] }; })
       .then(function (found) {
-        if (found.features && found.features.length) offerNearby(found.features);
+        if (found.features && found.features.length) { setBusy(false); offerNearby(found.features); }
         else send(form.dataset.api, formData(true), finished, true);
       });
   });
