@@ -429,6 +429,9 @@ def test_user_text_is_shown_as_text_in_inbox_map_item_and_walk(browse, live_serv
     pin.click()
     popup = page.locator(".inbox-map .leaflet-popup-content")
     popup.wait_for()
+    # Opening the popup pans the map, which reloads the pins: let that settle before clicking in it.
+    page.wait_for_load_state("networkidle")
+    wait_until(page, "() => !document.querySelector('.inbox-map .leaflet-zoom-anim, .inbox-map .leaflet-pan-anim')")
     text = popup.inner_text()
     assert XSS_CATEGORY in text and XSS_DESCRIPTION in text, text
     assert_inert(page)
