@@ -138,6 +138,35 @@ def test_dashboard_side_by_side_equals_one_after_another(app, seeded):
     assert side_by_side["figures"]["new"] > 0 and side_by_side["organisations"] and side_by_side["categories"]
 
 
+def test_day_and_night_follow_local_time(app, users):
+    """Night is 18–06 in the municipality's time zone, the weekday too. (SQLite uses today's UTC
+    offset for every date, as documented; so the day tested here has today's offset.)"""
+    from datetime import datetime, time
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo("Europe/Stockholm")
+    now = datetime.now(zone)
+    day = now.date() - timedelta(days=1)
+    while datetime.combine(day, time(12), zone).utcoffset() != now.utcoffset():  # not across a clock change
+        day -= timedelta(days=1)
+    with app.app_context():
+        for moment in (datetime.combine(day, time(12, 30), zone), datetime.combine(day, time(17, 30), zone),
+                       datetime.combine(day, time(18, 30), zone),
+                       datetime.combine(day + timedelta(days=1), time(0, 30), zone)):
+            make_observation(users[Role.walker], created_at=moment)
+    with app.test_request_context():
+        scope = stats.Scope(day, day + timedelta(days=1))
+        assert stats.made(replace_scope(scope, night=True))["new"] == 2
+        assert stats.made(replace_scope(scope, night=False))["new"] == 2
+        assert stats.made(replace_scope(scope, weekday=day.isoweekday()))["new"] == 3  # not the 00:30 one
+
+
+def replace_scope(scope, **changes):
+    from dataclasses import replace
+
+    return replace(scope, **changes)
+
+
 def test_dashboard_query_count_does_not_grow(app, client, users, auth):
     def fill(n):
         with app.app_context():

@@ -72,10 +72,12 @@ def _local(column):
         local = func.timezone(current_app.config["BABEL_DEFAULT_TIMEZONE"], column)
         return func.extract("hour", local), func.extract("isodow", local)
     # SQLite stores UTC text; a fixed offset is close enough for day/night (and is documented)
-    offset = f"+{int(datetime.now(_zone()).utcoffset().total_seconds() // 3600)} hours"
-    hour = func.cast(func.strftime("%H", column, offset), db.Integer)
-    weekday = case((func.strftime("%w", column, offset) == "0", 7),
-                   else_=func.cast(func.strftime("%w", column, offset), db.Integer))
+    hours = int(datetime.now(_zone()).utcoffset().total_seconds() // 3600)
+    # 'YYYY-MM-DD HH:MM:SS…': the hour is characters 12–13, far cheaper per row than strftime()
+    hour = (func.cast(func.substr(column, 12, 2), db.Integer) + hours + 24) % 24
+    modifier = f"{hours:+d} hours"
+    weekday = case((func.strftime("%w", column, modifier) == "0", 7),
+                   else_=func.cast(func.strftime("%w", column, modifier), db.Integer))
     return hour, weekday
 
 
