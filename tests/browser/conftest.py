@@ -172,6 +172,12 @@ def wait_until(page, predicate: str, timeout: float = 30) -> None:
         page.wait_for_timeout(50)
 
 
+def map_settled(page, within: str = "") -> None:
+    """Wait until Leaflet's zoom and pan animations (in the element `within`, a CSS selector) have ended."""
+    busy = f"{within} .leaflet-zoom-anim, {within} .leaflet-pan-anim".strip()
+    wait_until(page, f"() => !document.querySelector({busy!r})")
+
+
 def login(page, base_url: str, email: str, password: str = DEMO_PASSWORD) -> None:
     page.goto(f"{base_url}/login")
     page.get_by_label("E-post").fill(email)

@@ -45,7 +45,7 @@ from walkapp.models import (
 )
 
 from ..photo_samples import jpeg_with_orientation_and_gps
-from .conftest import ARTIFACTS, login, serving, shot, wait_until
+from .conftest import ARTIFACTS, login, map_settled, serving, shot, wait_until
 
 COORDINATOR = "samordnare@demo.walkapp.se"
 RESPONDER = "hus@demo.walkapp.se"
@@ -500,7 +500,7 @@ def test_my_tasks_on_a_phone_after_signing_in_by_link(phone, live_server, smtp):
     container.scroll_into_view_if_needed()
     pins = page.locator(".map-frame .leaflet-marker-icon.pin")
     pins.first.wait_for()
-    wait_until(page, "() => !document.querySelector('.leaflet-zoom-anim, .leaflet-pan-anim')")
+    map_settled(page)
     assert pins.count() == len(expected_ids)
     pin_titles = {int(re.match(r"#(\d+)", t).group(1)) for t in
                   (p.get_attribute("title") for p in pins.all())}

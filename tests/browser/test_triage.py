@@ -30,7 +30,7 @@ from walkapp.models import (
     WalkStatus,
 )
 
-from .conftest import login, shot, wait_until
+from .conftest import login, map_settled, shot
 
 COORDINATOR = "samordnare@demo.walkapp.se"
 COORDINATOR_NAME = "Sara Samordnare"
@@ -243,8 +243,7 @@ def test_phone_inbox_toggles_between_list_and_map(page, live_server):
     markers = map_markers(page)
     markers.first.wait_for()
     page.wait_for_load_state("networkidle")
-    wait_until(page,   # Leaflet's zoom/pan animation has ended
-        "() => !document.querySelector('.inbox-map .leaflet-zoom-anim, .inbox-map .leaflet-pan-anim')")
+    map_settled(page, ".inbox-map")
     # The map opens on all the filtered items (as on a laptop), not on a corner of them.
     container.scroll_into_view_if_needed()
     box = container.bounding_box()
@@ -280,19 +279,23 @@ def map_view(page) -> list[float]:
     }""")
 
 
+def assert_map_shows_all_items(page, base):
+    """Once the inbox map has settled, its view holds the extent of all the filtered items."""
+    map_markers(page).first.wait_for()
+    page.wait_for_load_state("networkidle")
+    map_settled(page, ".inbox-map")
+    extent = page.request.get(base + "/api/v1/observations/extent").json()["bbox"]
+    view = map_view(page)
+    assert view[0] <= extent[0] and view[1] <= extent[1] and view[2] >= extent[2] and view[3] >= extent[3], (
+        f"the map shows {view}, not all items {extent}")
+
+
 def test_phone_inbox_map_opens_on_all_items(page, live_server):
     base = live_server.url
     login(page, base, COORDINATOR)
     open_inbox(page, base)
     page.get_by_role("button", name="Karta", exact=True).click()
-    map_markers(page).first.wait_for()
-    page.wait_for_load_state("networkidle")
-    wait_until(page, 
-        "() => !document.querySelector('.inbox-map .leaflet-zoom-anim, .inbox-map .leaflet-pan-anim')")
-    extent = page.request.get(base + "/api/v1/observations/extent").json()["bbox"]
-    view = map_view(page)
-    assert view[0] <= extent[0] and view[1] <= extent[1] and view[2] >= extent[2] and view[3] >= extent[3], (
-        f"the phone map shows {view}, not all items {extent}")
+    assert_map_shows_all_items(page, base)
 
 
 def test_laptop_inbox_map_opens_on_all_items(browse, live_server):
@@ -301,13 +304,7 @@ def test_laptop_inbox_map_opens_on_all_items(browse, live_server):
     page = browse("laptop")
     login(page, base, COORDINATOR)
     open_inbox(page, base)
-    map_markers(page).first.wait_for()
-    wait_until(page, 
-        "() => !document.querySelector('.inbox-map .leaflet-zoom-anim, .inbox-map .leaflet-pan-anim')")
-    extent = page.request.get(base + "/api/v1/observations/extent").json()["bbox"]
-    view = map_view(page)
-    assert view[0] <= extent[0] and view[1] <= extent[1] and view[2] >= extent[2] and view[3] >= extent[3], (
-        f"the laptop map shows {view}, not all items {extent}")
+    assert_map_shows_all_items(page, base)
 
 
 def test_phone_inbox_and_item_at_night(browse, live_server):
@@ -424,14 +421,13 @@ def test_user_text_is_shown_as_text_in_inbox_map_item_and_walk(browse, live_serv
     # The inbox map: its pin stands alone; its popup.
     pin = page.locator(".inbox-map").get_by_title(f"#{obs_id} {XSS_CATEGORY}", exact=True)
     pin.wait_for()
-    wait_until(page, 
-        "() => !document.querySelector('.inbox-map .leaflet-zoom-anim, .inbox-map .leaflet-pan-anim')")
+    map_settled(page, ".inbox-map")
     pin.click()
     popup = page.locator(".inbox-map .leaflet-popup-content")
     popup.wait_for()
     # Opening the popup pans the map, which reloads the pins: let that settle before clicking in it.
     page.wait_for_load_state("networkidle")
-    wait_until(page, "() => !document.querySelector('.inbox-map .leaflet-zoom-anim, .inbox-map .leaflet-pan-anim')")
+    map_settled(page, ".inbox-map")
     text = popup.inner_text()
     assert XSS_CATEGORY in text and XSS_DESCRIPTION in text, text
     assert_inert(page)
@@ -461,7 +457,7 @@ def test_user_text_is_shown_as_text_in_inbox_map_item_and_walk(browse, live_serv
     assert XSS_CATEGORY in item.inner_text() and XSS_DESCRIPTION in item.inner_text()
     walk_pin = page.locator(".leaflet-marker-icon.pin")
     walk_pin.wait_for()
-    wait_until(page, "() => !document.querySelector('.leaflet-zoom-anim, .leaflet-pan-anim')")
+    map_settled(page)
     walk_pin.click()
     popup = page.locator(".leaflet-popup-content")
     popup.wait_for()

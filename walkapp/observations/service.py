@@ -99,11 +99,9 @@ def already_sent(user, client_key: str | None) -> Observation | None:
 def create_observation(user, form) -> Observation:
     """Validate everything first, then write the item, its event and photos together.
 
-    A report sent again under the same client key returns the item made the first time.
+    A report sent again under the same client key (callers look first with already_sent()) hits
+    the unique key if both sends race, and returns the item made the first time.
     """
-    earlier = already_sent(user, form.client_key.data)
-    if earlier is not None:
-        return earlier
     errors = {} if form.validate() else dict(form.errors)
     walk = None
     try:
