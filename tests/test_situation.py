@@ -72,6 +72,9 @@ def test_protocol_for_a_follow_up_walk_shows_what_changed(app, client, users, au
     assert "Sedan förra vandringen" in page
     # the demo walk has one verified and two fixed problems, four open ones assigned or in progress...
     assert re.search(r"Åtgärdade: \d+ · fortfarande öppna: \d+ · åtgärdas ej: 1 · nya nu: 1", page)
+    # the public version counts only what it shows: the new item is not public
+    public = client.get(f"/walks/{later_id}/protocol?version=public").get_data(as_text=True)
+    assert "nya nu: 0" in public
     assert "Uppföljning av" in client.get(f"/walks/{later_id}").get_data(as_text=True)
 
 
@@ -231,5 +234,7 @@ def test_a_drawn_area_counts_only_what_lies_inside(app, client, users, auth):
     assert ids == {inside_foot, inside_leg}
     csv_rows = client.get(f"/export/observations.csv?variant=utf8&area={l_shape}").get_data(as_text=True)
     assert len(csv_rows.strip().splitlines()) == 3
-    bad = client.get("/lagesbild?area=1,2;3")
-    assert bad.status_code == 200 and "Området som ritades kunde inte läsas" in bad.get_data(as_text=True)
+    for bad_area in ("1,2;3", "17.90,62.60;17.93,62.60;17.96,62.60"):  # garbled; three corners on one line
+        bad = client.get(f"/lagesbild?area={bad_area}")
+        assert bad.status_code == 200 and "Området som ritades kunde inte läsas" in bad.get_data(as_text=True)
+        assert client.get(f"/api/v1/observations?area={bad_area}").status_code == 400

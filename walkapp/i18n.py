@@ -1,6 +1,8 @@
 """Locale choice and locale-aware formatting (Flask-Babel)."""
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from flask import current_app, session
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_login import current_user
@@ -20,6 +22,11 @@ def select_locale() -> str:
     if session.get("lang") in languages:
         return session["lang"]
     return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def local_zone() -> ZoneInfo:
+    """The municipality's time zone (BABEL_DEFAULT_TIMEZONE): for local days, hours and input."""
+    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
 
 
 def current_language() -> str:

@@ -11,8 +11,20 @@ from sqlalchemy import false, or_, select, true
 from .models import Observation, Participant, Role, Status, Walk, WalkStatus
 
 STAFF_ROLES = (Role.coordinator, Role.admin)
+# Marked public, yet never shown to the public: rejected reports and duplicates of another item.
+NOT_SHOWN_PUBLICLY = (Status.duplicate, Status.rejected)
 # The states in which an item is the responsible organisation's task.
 RESPONDER_STATES = (Status.assigned, Status.in_progress, Status.fixed, Status.verified)
+
+
+def shown_publicly(obs: Observation) -> bool:
+    """On the public feedback page, in the public protocol and as an export's public URL."""
+    return obs.is_public and obs.status not in NOT_SHOWN_PUBLICLY
+
+
+def shown_publicly_sql():
+    """shown_publicly() as a WHERE condition."""
+    return Observation.is_public.is_(True) & Observation.status.not_in(NOT_SHOWN_PUBLICLY)
 
 
 def is_staff(user) -> bool:

@@ -11,25 +11,22 @@ import io
 import json
 from datetime import date, datetime
 from typing import Iterable, Iterator
-from zoneinfo import ZoneInfo
 
-from flask import current_app, url_for
+from flask import url_for
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from .. import policy
 from ..extensions import db
-from ..i18n import current_language
+from ..i18n import current_language, local_zone
 from ..labels import STATUS
-from ..models import Observation, Status
+from ..models import Observation
 from ..observations.filters import ObservationFilter
 from ..triage.service import SORTS
 from .columns import EXPORT_COLUMNS, neutralise
 
 VARIANTS = ("excel", "utf8")
 CHUNK_ROWS = 500
-# The public feedback page leaves these out (public/routes.py).
-NOT_ON_PUBLIC_PAGE = (Status.duplicate, Status.rejected)
 
 
 def export_query(user, filters: ObservationFilter, sort: str = "newest"):
@@ -51,7 +48,7 @@ def observations(user, filters: ObservationFilter, sort: str = "newest") -> Iter
 
 
 def public_url(obs: Observation) -> str:
-    if obs.walk is None or not obs.is_public or obs.status in NOT_ON_PUBLIC_PAGE:
+    if obs.walk is None or not policy.shown_publicly(obs):
         return ""
     return url_for("public.walk", token=obs.walk.public_token, _external=True)
 
@@ -90,10 +87,6 @@ class Recorder:
         }
 
 
-def zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-
-
 # --- CSV ------------------------------------------------------------------------
 
 class CsvDialect:
@@ -105,7 +98,7 @@ class CsvDialect:
         self.variant = variant if variant in VARIANTS else "excel"
         self.excel = self.variant == "excel"
         self.delimiter = ";" if self.excel else ","
-        self.zone = zone()
+        self.zone = local_zone()
 
     def cell(self, key: str, value) -> str:
         if value is None:
@@ -123,13 +116,13 @@ class CsvDialect:
         return neutralise(str(value))
 
 
-def csv_chunks(records: Iterable[dict], variant: str, headers: list[str] | None = None) -> Iterator[str]:
+def csv_chunks(records: Iterable[dict], variant: str) -> Iterator[str]:
     dialect = CsvDialect(variant)
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=dialect.delimiter, lineterminator="\r\n")
     if dialect.excel:
         buffer.write("\ufeff")
-    writer.writerow(headers or [header for _, header in EXPORT_COLUMNS])
+    writer.writerow([header for _, header in EXPORT_COLUMNS])
     for n, record in enumerate(records, 1):
         writer.writerow([dialect.cell(key, record[key]) for key, _ in EXPORT_COLUMNS])
         if n % CHUNK_ROWS == 0:
@@ -180,7 +173,7 @@ def feature(record: dict, local) -> dict:
 
 
 def geojson_export(rows: Iterable[Observation]) -> Iterator[bytes]:
-    record, local = Recorder(), zone()
+    record, local = Recorder(), local_zone()
     yield b'{"type": "FeatureCollection", "features": ['
     buffer: list[str] = []
     first = True

@@ -25,6 +25,7 @@ from flask_babel import ngettext
 from pyproj import Transformer
 from sqlalchemy import insert, select
 
+from ..i18n import local_zone
 from ..extensions import db
 from ..labels import PRIORITY, SOURCE
 from ..models import Category, Event, Kind, Observation, Organisation, Source, Status, Visibility, utcnow
@@ -99,8 +100,6 @@ class Plan:
     rows: list[PlannedRow] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    delimiter: str = ";"
-    encoding: str = "UTF-8"
 
     @property
     def ok(self) -> bool:
@@ -297,9 +296,9 @@ def map_header(header: list[str]) -> tuple[dict[str, int], list[str], list[str],
 
 
 def plan(data: bytes, filename: str, source: Source, sender: str = "") -> Plan:
-    header, rows, delimiter, encoding = read_table(data)
+    header, rows, _, encoding = read_table(data)
     columns, not_imported, unknown, written = map_header(header)
-    result = Plan(filename=filename, source=source, sender=sender.strip(), delimiter=delimiter, encoding=encoding)
+    result = Plan(filename=filename, source=source, sender=sender.strip())
     if encoding == "Windows-1252":
         result.warnings.append(_("The file was read as Windows-1252 text (not UTF-8). Check that å, ä and ö "
                                  "look right below."))
@@ -308,7 +307,7 @@ def plan(data: bytes, filename: str, source: Source, sender: str = "") -> Plan:
         result.warnings.append(_("These columns are not imported: %(names)s.", names=", ".join(ignored)))
 
     lookups = Lookups()
-    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    zone = local_zone()
     now = utcnow()
     seen: dict[tuple[Source, str], int] = {}
     width = len(header)

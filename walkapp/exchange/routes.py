@@ -20,13 +20,13 @@ from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.exc import IntegrityError
 
+from ..i18n import local_zone
 from ..access import STAFF, allow
 from ..extensions import db
 from ..labels import SOURCE
 from ..models import Category, Source
 from ..observations.filters import FilterError, ObservationFilter
 from . import bp, export, importer
-from .columns import TEMPLATE_HEADERS
 from .forms import ImportForm
 
 PREVIEW_ROWS = 200
@@ -44,7 +44,7 @@ def export_filters() -> ObservationFilter | Response:
 
 
 def download_name(extension: str) -> str:
-    stamp = datetime.now(export.zone()).strftime("%Y-%m-%d-%H%M")
+    stamp = datetime.now(local_zone()).strftime("%Y-%m-%d-%H%M")
     return f"observationer-{stamp}.{extension}"
 
 
@@ -115,7 +115,7 @@ def unpack(payload: str) -> bytes:
 
 def import_page(form: ImportForm, status: int = 200, file_error: str | None = None):
     return render_template(
-        "exchange/import.html", form=form, file_error=file_error, template_headers=TEMPLATE_HEADERS,
+        "exchange/import.html", form=form, file_error=file_error,
         max_mb=importer.max_bytes() // (1024 * 1024) or 1, max_rows=importer.max_rows(),
         sources=SOURCE, categories=db.session.scalars(db.select(Category).order_by(Category.sort_order)).all(),
     ), status

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import and_, case, or_, select
 
+from ..i18n import local_zone
 from ..models import Category, Kind, Observation, Priority, Source, Status, utcnow
 
 OVERDUE_STATES = (Status.assigned, Status.in_progress)
@@ -49,6 +48,8 @@ def parse_polygon(value: str | None):
     except ValueError:
         return None
     if not 3 <= len(points) <= MAX_VERTICES or not all(-180 <= x <= 180 and -90 <= y <= 90 for x, y in points):
+        return None
+    if len({x for x, _ in points}) < 2 or len({y for _, y in points}) < 2:  # a line encloses nothing
         return None
     return points
 
@@ -147,7 +148,7 @@ class ObservationFilter:
             conditions.append(Observation.priority == self.priority)
         if self.overdue:
             conditions.append(and_(Observation.status.in_(OVERDUE_STATES), Observation.due_date < utcnow().date()))
-        zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+        zone = local_zone()
         if self.date_from:
             conditions.append(Observation.created_at >= datetime.combine(self.date_from, time.min, zone))
         if self.date_to:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import abort, current_app, render_template
 from sqlalchemy import func, select
 
-from .. import maps, photos
+from .. import maps, photos, policy
 from ..access import ANYONE, allow
 from ..extensions import db
 from ..i18n import current_language
@@ -34,8 +34,7 @@ def walk(token: str):
         .group_by(Category.id).order_by(func.count(Observation.id).desc())
     ).all()
     items = db.session.scalars(
-        select(Observation).where(Observation.walk_id == walk.id, Observation.is_public.is_(True),
-                                  Observation.status.not_in([Status.duplicate, Status.rejected]))
+        select(Observation).where(Observation.walk_id == walk.id, policy.shown_publicly_sql())
         .options(db.joinedload(Observation.category), db.selectinload(Observation.photos))
         .order_by(Observation.id)
     ).unique().all()

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from .. import photos
+from .. import photos, policy
 from ..extensions import db
 from ..labels import PARTICIPANT_ROLES, PRIORITY, STATUS
 from ..models import Kind, Observation, Participant, Status, Visibility, Walk
@@ -65,7 +65,7 @@ def build(walk: Walk, public: bool, lang: str) -> Protocol:
         .order_by(Observation.created_at, Observation.id)
     ).unique().all()
     if public:
-        observations = [o for o in observations if o.is_public]
+        observations = [o for o in observations if policy.shown_publicly(o)]
     items, positive = [], []
     for number, obs in enumerate(observations, start=1):
         shown = [p for p in obs.photos if p.is_public] if public else list(obs.photos)
@@ -91,35 +91,36 @@ def build(walk: Walk, public: bool, lang: str) -> Protocol:
     roles = [(str(PARTICIPANT_ROLES.get(code, code)), len(names), [] if public else sorted(names))
              for code, names in sorted(by_role.items())]
     counts = Counter(item.state for item in items)
-    ratings = [o.safety_rating for o in observations if o.safety_rating] + [s.safety_rating for s in walk.stops if s.safety_rating]
+    index = _index(walk, observations)
     return Protocol(walk=walk, public=public, participants=roles, items=items, positive=positive,
-                    counts=sorted(counts.items()), index=safety_index.from_ratings(ratings),
-                    follow_up=follow_up(walk, public))
+                    counts=sorted(counts.items()), index=index,
+                    follow_up=follow_up(walk, public, observations, index))
 
 
-def follow_up(walk: Walk, public: bool) -> dict | None:
-    """What changed since the earlier walk on the same route."""
+def _index(walk: Walk, observations) -> safety_index.SafetyIndex:
+    """From the ratings given at the walk's observations and at its stops."""
+    return safety_index.from_ratings([o.safety_rating for o in observations if o.safety_rating]
+                                     + [s.safety_rating for s in walk.stops if s.safety_rating])
+
+
+def follow_up(walk: Walk, public: bool, observations, index: safety_index.SafetyIndex) -> dict | None:
+    """What changed since the earlier walk on the same route, counted the same way as this protocol:
+    `observations` and `index` are this walk's, as build() shows them."""
     earlier = walk.follow_up_of
     if earlier is None:
         return None
     before = db.session.scalars(select(Observation).where(Observation.walk_id == earlier.id,
-                                                          Observation.kind == Kind.problem,
                                                           Observation.status != Status.duplicate)).all()
     if public:
-        before = [o for o in before if o.is_public]
-    now = db.session.scalars(select(Observation).where(Observation.walk_id == walk.id,
-                                                       Observation.kind == Kind.problem,
-                                                       Observation.status != Status.duplicate)).all()
-    ratings_then = [o.safety_rating for o in db.session.scalars(
-        select(Observation).where(Observation.walk_id == earlier.id)) if o.safety_rating]
-    ratings_now = [o.safety_rating for o in db.session.scalars(
-        select(Observation).where(Observation.walk_id == walk.id)) if o.safety_rating]
+        before = [o for o in before if policy.shown_publicly(o)]
+    problems = [o for o in before if o.kind is Kind.problem]
     return {
         "earlier": earlier,
-        "fixed": sum(o.status in CLOSED_OK for o in before),
-        "still_open": sum(o.status not in CLOSED_OK and o.status not in (Status.wont_fix, Status.rejected) for o in before),
-        "wont_fix": sum(o.status is Status.wont_fix for o in before),
-        "new": len(now),
-        "index_then": safety_index.from_ratings(ratings_then),
-        "index_now": safety_index.from_ratings(ratings_now),
+        "fixed": sum(o.status in CLOSED_OK for o in problems),
+        "still_open": sum(o.status not in CLOSED_OK and o.status not in (Status.wont_fix, Status.rejected)
+                          for o in problems),
+        "wont_fix": sum(o.status is Status.wont_fix for o in problems),
+        "new": sum(o.kind is Kind.problem for o in observations),
+        "index_then": _index(earlier, before),
+        "index_now": index,
     }

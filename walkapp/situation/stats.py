@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import and_, case, func, literal, literal_column, select
 from sqlalchemy.sql.elements import UnaryExpression
 from sqlalchemy.sql.operators import custom_op
 
+from ..i18n import local_zone
 from ..extensions import db
 from ..models import Category, Kind, Observation, Organisation, Status, Stop, Walk, floor_nonnegative
 from ..observations.filters import inside
@@ -58,12 +58,8 @@ def period_bounds(period: str, today: date, start: date | None = None, end: date
     raise ValueError("custom period needs a start and an end")
 
 
-def _zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-
-
 def _moment(day: date) -> datetime:
-    return datetime.combine(day, time.min, _zone())
+    return datetime.combine(day, time.min, local_zone())
 
 
 def _local(column):
@@ -72,7 +68,7 @@ def _local(column):
         local = func.timezone(current_app.config["BABEL_DEFAULT_TIMEZONE"], column)
         return func.extract("hour", local), func.extract("isodow", local)
     # SQLite stores UTC text; a fixed offset is close enough for day/night (and is documented)
-    hours = int(datetime.now(_zone()).utcoffset().total_seconds() // 3600)
+    hours = int(datetime.now(local_zone()).utcoffset().total_seconds() // 3600)
     # 'YYYY-MM-DD HH:MM:SS…': the hour is characters 12–13, far cheaper per row than strftime()
     hour = (func.cast(func.substr(column, 12, 2), db.Integer) + hours + 24) % 24
     modifier = f"{hours:+d} hours"
@@ -95,7 +91,7 @@ def with_share(scope: Scope, today: date) -> Scope:
     first = db.session.scalar(select(func.min(Observation.created_at)))
     if first is None:
         return scope
-    first_day = first.astimezone(_zone()).date()
+    first_day = first.astimezone(local_zone()).date()
     span = max((today - first_day).days + 1, 1)
     covered = (min(scope.end, today) - max(scope.start, first_day)).days + 1
     return replace(scope, share=min(1.0, max(covered, 1) / span))

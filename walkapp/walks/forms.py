@@ -1,8 +1,6 @@
 import json
 import math
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -17,13 +15,10 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
+from ..i18n import local_zone
 from ..labels import PARTICIPANT_ROLES, WALK_STATUS
 
 MAX_STOPS = 50
-
-
-def local_zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
 
 
 class WalkForm(FlaskForm):

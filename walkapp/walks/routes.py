@@ -10,6 +10,7 @@ from flask_login import current_user, login_user
 from markupsafe import Markup
 
 from .. import maps, policy, workflow
+from ..i18n import local_zone
 from ..access import ANYONE, SIGNED_IN, STAFF, allow
 from ..extensions import db
 from ..labels import PARTICIPANT_ROLES, STATUS, WALK_STATUS
@@ -17,7 +18,7 @@ from ..models import Observation, Participant, Walk, WalkStatus
 from ..observations import service as observations
 from ..observations.filters import ObservationFilter
 from . import bp, service
-from .forms import CodeForm, JoinForm, WalkForm, local_zone
+from .forms import CodeForm, JoinForm, WalkForm
 
 
 def visible_walk_or_abort(walk_id: int) -> Walk:
