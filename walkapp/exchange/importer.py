@@ -152,8 +152,8 @@ def sniff_delimiter(text: str) -> str:
     return best if counts[best] else ";"
 
 
-def read_table(data: bytes) -> tuple[list[str], list[tuple[int, list[str]]], str, str]:
-    """(header, [(row number, cells)], delimiter, encoding); row 1 is the header, as in Excel."""
+def read_table(data: bytes) -> tuple[list[str], list[tuple[int, list[str]]], str]:
+    """(header, [(row number, cells)], encoding); row 1 is the header, as in Excel."""
     if len(data) > max_bytes():
         raise ImportFileError(_("The file is larger than %(mb)s MB. Split it into smaller files.",
                                 mb=max_bytes() // (1024 * 1024) or 1))
@@ -177,7 +177,7 @@ def read_table(data: bytes) -> tuple[list[str], list[tuple[int, list[str]]], str
     except csv.Error as exc:
         raise ImportFileError(_("The file is not valid CSV near row %(row)d: %(error)s",
                                 row=reader.line_num, error=str(exc))) from None
-    return header, rows, delimiter, encoding
+    return header, rows, encoding
 
 
 # --- one cell at a time -----------------------------------------------------------
@@ -296,7 +296,7 @@ def map_header(header: list[str]) -> tuple[dict[str, int], list[str], list[str],
 
 
 def plan(data: bytes, filename: str, source: Source, sender: str = "") -> Plan:
-    header, rows, _, encoding = read_table(data)
+    header, rows, encoding = read_table(data)
     columns, not_imported, unknown, written = map_header(header)
     result = Plan(filename=filename, source=source, sender=sender.strip())
     if encoding == "Windows-1252":
