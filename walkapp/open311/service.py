@@ -1,7 +1,6 @@
 """Open311 in terms of our model: services are categories, requests are public observations."""
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 from datetime import datetime, timedelta, timezone
@@ -10,6 +9,7 @@ from flask import current_app, url_for
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from ..api.tokens import digest
 from ..extensions import db
 from ..models import (
     ApiKey, ApiKeyUsage, Category, Event, Follower, Kind, Observation, Photo, Source, Status,
@@ -43,13 +43,9 @@ class Open311Error(Exception):
         self.description = description
 
 
-def key_digest(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
 def create_key(name: str, requests_per_hour: int = 1000) -> tuple[ApiKey, str]:
     plain = "o311_" + secrets.token_urlsafe(32)
-    key = ApiKey(name=name, key_hash=key_digest(plain), requests_per_hour=requests_per_hour)
+    key = ApiKey(name=name, key_hash=digest(plain), requests_per_hour=requests_per_hour)
     db.session.add(key)
     return key, plain
 
@@ -57,7 +53,7 @@ def create_key(name: str, requests_per_hour: int = 1000) -> tuple[ApiKey, str]:
 def authenticate(plain: str | None) -> ApiKey:
     if not plain:
         raise Open311Error(403, "api_key is required to submit requests")
-    key = db.session.scalar(select(ApiKey).filter_by(key_hash=key_digest(plain)))
+    key = db.session.scalar(select(ApiKey).filter_by(key_hash=digest(plain)))
     if key is None or key.revoked_at is not None:
         raise Open311Error(403, "api_key is not valid")
     return key

@@ -32,12 +32,11 @@ class Conflict(Exception):
 
 def inbox(user, filters, sort: str, page: int):
     base = filters.apply(select(Observation).where(policy.visible_observations(user)))
-    total = db.session.scalar(select(func.count()).select_from(base.subquery()))
     query = (base.options(db.joinedload(Observation.category), db.joinedload(Observation.organisation),
                           db.joinedload(Observation.walk), db.selectinload(Observation.photos))
              .order_by(*SORTS.get(sort, SORTS["newest"]))
              .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))
-    return db.session.scalars(query).unique().all(), total
+    return db.session.scalars(query).unique().all(), count(user, filters)
 
 
 def count(user, filters) -> int:
