@@ -2,7 +2,7 @@
 
 Run from the repository root (PostgreSQL optional):
 
-    /work/venv/bin/python bench/map_bench.py [--sizes 10000 100000] [--pg postgresql://postgres@127.0.0.1/test]
+    .venv/bin/python bench/map_bench.py [--sizes 10000 100000] [--pg postgresql://postgres@127.0.0.1/test]
         [--naive-max 100000] [--runs 21]
 
 For each database and size it generates N observations spread over Härnösand

@@ -2,7 +2,7 @@
 
 Run from the repository root:
 
-    /work/venv/bin/python bench/photo_bench.py [--runs 9]
+    .venv/bin/python bench/photo_bench.py [--runs 9]
 
 The input is a 12 MP (4032x3024) JPEG with EXIF orientation 6 and GPS, built
 here from seeded noise and gradients so that it compresses like a phone photo

@@ -2,7 +2,7 @@
 
 Run from the repository root (PostgreSQL optional):
 
-    /work/venv/bin/python bench/situation_bench.py [--sizes 10000 100000] [--pg postgresql://postgres@127.0.0.1/test]
+    .venv/bin/python bench/situation_bench.py [--sizes 10000 100000] [--pg postgresql://postgres@127.0.0.1/test]
 
 Observations are spread over the past year with ratings, fixes and due dates.
 Measured through the Flask test client as a coordinator: the dashboard for this
