@@ -7,8 +7,10 @@ is stripped, values are parsed as JSON when they can be, e.g.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 import click
@@ -139,6 +141,22 @@ def create_private_file(path: Path) -> bool:
     return True
 
 
+def write_new_private_file(path: Path, text: str) -> None:
+    """Write a file readable only by its owner, whole or not at all; keep one that exists.
+
+    Written aside and linked into place: a process starting at the same moment
+    sees either no file or the whole key (then both use the one linked first).
+    """
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")  # 0600
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        with contextlib.suppress(FileExistsError):
+            os.link(temp, path)
+    finally:
+        os.unlink(temp)
+
+
 @event.listens_for(Engine, "do_connect")
 def _create_sqlite_file_private(dialect, connection_record, cargs, cparams) -> None:
     """Create a new SQLite database file 0600 before SQLite creates it with the umask's
@@ -173,7 +191,5 @@ def ensure_secret_key(app: Flask, *, local: bool) -> None:
             "SECRET_KEY is not set. Set the SECRET_KEY environment variable "
             "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')."
         )
-    if create_private_file(secret_file):
-        secret_file.write_text(secrets.token_urlsafe(32))
-    # another process that started at the same moment may have written it: use its key
+    write_new_private_file(secret_file, secrets.token_urlsafe(32))
     app.config["SECRET_KEY"] = secret_file.read_text().strip()

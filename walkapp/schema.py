@@ -84,16 +84,17 @@ def pending_steps(script: ScriptDirectory, revision: str, current: str | None) -
 def failure_message(script: ScriptDirectory, engine: sa.Engine, pending: list[Script],
                     exc: Exception, backup: Path | None) -> str:
     """One line: the step that failed, the reason, the revision the database is still at."""
-    now = current_revision(engine)
+    copy = f"; the copy from before the upgrade is {backup}" if backup else ""
+    try:
+        now = current_revision(engine)
+    except sa.exc.SQLAlchemyError:  # the database went away too: say what is known
+        return f"Upgrade to revision {pending[-1].revision} failed: {reason(exc)}{copy}."
     done = set() if now is None else {
         s.revision for s in script.iterate_revisions(now, pending[0].down_revision or "base")
     }
     failed = next((s for s in pending if s.revision not in done), pending[-1])
-    message = (f"Upgrade stopped at revision {failed.revision} ({failed.doc}): {reason(exc)}. "
-               f"The database is still at revision {now or '(none: empty)'}")
-    if backup:
-        message += f"; the copy from before the upgrade is {backup}"
-    return message + "."
+    return (f"Upgrade stopped at revision {failed.revision} ({failed.doc}): {reason(exc)}. "
+            f"The database is still at revision {now or '(none: empty)'}{copy}.")
 
 
 def reason(exc: Exception) -> str:
