@@ -1,10 +1,12 @@
 import os
+import stat
 import subprocess
 import sys
 
 import pytest
 
-from walkapp import create_app
+from walkapp import create_app, photos
+from walkapp.extensions import db
 from walkapp.config import StartupError
 
 
@@ -63,3 +65,55 @@ def test_unreachable_database_is_a_one_line_error(clean_env):
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("Error: Cannot reach the database postgresql+psycopg://walkapp@127.0.0.1:9/nowhere")
+
+
+def mode(path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+@pytest.fixture
+def usual_umask():
+    old = os.umask(0o022)  # what most servers run with: 0644 files unless told otherwise
+    yield
+    os.umask(old)
+
+
+def test_private_files_and_folders(clean_env, monkeypatch, usual_umask):
+    monkeypatch.delenv("DATABASE_URL")  # the default: a SQLite file in the instance folder
+    instance = clean_env / "instance"
+    app = create_app(local=True)  # creates the secret key, and connects (creating the database)
+    with app.app_context():
+        photos.storage().put("ab" + "c" * 30, "display", b"jpeg bytes")
+        db.engine.dispose()
+
+    assert mode(instance) == 0o700
+    assert mode(instance / "secret_key") == 0o600
+    assert mode(instance / "walkapp.sqlite") == 0o600
+    assert mode(instance / "photos") == 0o700
+    assert mode(instance / "photos" / "ab") == 0o700
+    assert mode(instance / "photos" / "ab" / ("ab" + "c" * 30 + ".display.jpg")) == 0o600
+
+
+def test_help_works_before_any_secret_key_exists(clean_env):
+    """A fresh clone: no SECRET_KEY, no instance folder yet."""
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DATABASE_URL")}
+    walkapp = os.path.join(os.path.dirname(sys.executable), "walkapp")
+
+    result = subprocess.run([walkapp, "--help"], env=env, cwd=clean_env, capture_output=True,
+                            text=True, timeout=60)
+
+    assert result.returncode == 0
+    assert result.stderr == ""
+    assert result.stdout.startswith("Usage: walkapp")
+    for command in ("create-user", "db", "demo", "send-mail", "routes"):
+        assert f"  {command} " in result.stdout
+    assert not (clean_env / "instance").exists()  # help builds nothing
+
+    # A command that needs the app still refuses, in one line.
+    result = subprocess.run([walkapp, "seed-categories"], env=env, cwd=clean_env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [
+        "Error: SECRET_KEY is not set. Set the SECRET_KEY environment variable "
+        "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')."
+    ]

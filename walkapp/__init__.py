@@ -23,7 +23,7 @@ def create_app(test_config: dict | None = None, *, local: bool = False) -> Flask
         static_folder=str(ROOT / "static"),
     )
     config.load(app, test_config)
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    config.make_instance_folder(app)
     config.ensure_secret_key(app, local=local)
 
     db.init_app(app)

@@ -1,9 +1,19 @@
-"""The ``walkapp`` command: the Flask CLI for this app plus our own commands."""
+"""The ``walkapp`` command: the Flask CLI for this app plus our own commands.
+
+Every walkapp command is registered on the ``main`` group itself (and on
+``app.cli``, for ``flask --app walkapp`` and the tests' runner), so that listing
+them — ``walkapp --help`` — needs no app, which refuses to build without a
+SECRET_KEY. A command that needs the app builds it when it runs, and refuses
+then with a one-line error.
+"""
 from __future__ import annotations
 
 import click
+import flask_migrate
 from email_validator import EmailNotValidError, validate_email
+from flask import g
 from flask.cli import FlaskGroup, with_appcontext
+from flask_migrate.cli import db as migrate_db_group
 from werkzeug.serving import run_simple
 
 from .extensions import db
@@ -16,7 +26,14 @@ def _create_app():
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app)
+class WalkappGroup(FlaskGroup):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        # FlaskGroup builds the app to list the commands of app.cli; ours are all on
+        # this group. (Commands of installed Flask plugins still run, unlisted.)
+        return click.Group.list_commands(self, ctx)
+
+
+@click.group(cls=WalkappGroup, create_app=_create_app)
 def main() -> None:
     """walkapp: trygghetsvandringar. Configuration comes from the environment."""
 
@@ -32,7 +49,7 @@ def demo_command(port: int, password: str) -> None:
     # Plain http on 127.0.0.1: a Secure cookie would never be sent back.
     app.config.update(SESSION_COOKIE_SECURE=False, REMEMBER_COOKIE_SECURE=False)
     with app.app_context():
-        demo.prepare_database()
+        demo.prepare_database()  # the same upgrade as `walkapp db upgrade`, with its copy
         logins = demo.seed(password)
     url = f"http://127.0.0.1:{port}/"
     click.echo(f"\nwalkapp demo running at {url}\n")
@@ -163,8 +180,52 @@ def create_api_key_command(name: str, per_hour: int) -> None:
     click.echo(plain)
 
 
+@click.command("upgrade")
+@click.option("-d", "--directory", default=None, help="Migration script directory.")
+@click.option("--sql", is_flag=True, help="Print the SQL instead of running it (no copy is made).")
+@click.option("--tag", default=None, help="Arbitrary tag, passed to env.py.")
+@click.option("-x", "--x-arg", multiple=True, help="Additional arguments for env.py.")
+@click.argument("revision", default="head")
+@with_appcontext
+def db_upgrade_command(directory, sql, tag, x_arg, revision) -> None:
+    """Upgrade the database (a SQLite file is copied next to itself first).
+
+    Each migration runs in its own transaction: when one fails, this stops with
+    the revision and the reason, and the database stays at the last good one.
+    """
+    from . import schema
+
+    directory = directory or g.get("directory")  # `walkapp db -d DIR upgrade`, as Flask-Migrate
+    x_arg = x_arg or None  # the group's -x values are added by Flask-Migrate's get_config
+    if sql:
+        flask_migrate.upgrade(directory, revision, sql=True, tag=tag, x_arg=x_arg)
+        return
+    result = schema.upgrade(directory, revision, tag=tag, x_arg=x_arg)
+    count = len(result.steps)
+    if count:
+        click.echo(f"Upgraded the database from revision {result.before or '(none: empty)'} to "
+                   f"{result.after} ({count} migration{'' if count == 1 else 's'}).")
+    else:
+        click.echo(f"Nothing to upgrade: the database is at revision {result.before}.")
+
+
+# Flask-Migrate's `db` group with our upgrade in place of its own.
+db_group = click.Group(
+    "db",
+    params=migrate_db_group.params,
+    callback=migrate_db_group.callback,
+    help=migrate_db_group.help,
+    commands={**migrate_db_group.commands, "upgrade": db_upgrade_command},
+)
+
+COMMANDS = (create_user_command, seed_categories_command, create_token_command,
+            revoke_token_command, send_mail_command, send_reminders_command,
+            create_api_key_command, db_group)
+for _command in COMMANDS:
+    main.add_command(_command)
+
+
 def init_app(app) -> None:
-    for command in (create_user_command, seed_categories_command, create_token_command,
-                    revoke_token_command, send_mail_command, send_reminders_command,
-                    create_api_key_command):
+    # Also on app.cli: replaces the `db` group Flask-Migrate added there.
+    for command in COMMANDS:
         app.cli.add_command(command)

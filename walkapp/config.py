@@ -7,12 +7,16 @@ is stripped, values are parsed as JSON when they can be, e.g.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 import click
 from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 
 class StartupError(click.ClickException):
@@ -85,6 +89,11 @@ class Defaults:
     DUE_DAYS = {"high": 7, "normal": 30, "low": 90}
 
 
+# What walkapp creates holds personal data (database, photos) or signs sessions
+# (secret key): only the account running walkapp may read it, whatever the umask.
+PRIVATE_FILE_MODE = 0o600
+PRIVATE_FOLDER_MODE = 0o700
+
 WEAK_SECRETS = {"dev", "secret", "changeme", "change-me", "development", "test"}
 SECRET_FILE = "secret_key"
 
@@ -114,6 +123,51 @@ def normalise_db_url(url: str) -> str:
     return url
 
 
+def make_instance_folder(app: Flask) -> None:
+    """The instance folder (config, database, secret key, photos), private when created."""
+    Path(app.instance_path).mkdir(mode=PRIVATE_FOLDER_MODE, parents=True, exist_ok=True)
+
+
+def create_private_file(path: Path) -> bool:
+    """Create an empty file only its owner can read; False when it exists already.
+
+    The mode is given to open() itself, so the file is never readable by others,
+    not even between creating it and a chmod.
+    """
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE))
+    except FileExistsError:
+        return False
+    return True
+
+
+def write_new_private_file(path: Path, text: str) -> None:
+    """Write a file readable only by its owner, whole or not at all; keep one that exists.
+
+    Written aside and linked into place: a process starting at the same moment
+    sees either no file or the whole key (then both use the one linked first).
+    """
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")  # 0600
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        with contextlib.suppress(FileExistsError):
+            os.link(temp, path)
+    finally:
+        os.unlink(temp)
+
+
+@event.listens_for(Engine, "do_connect")
+def _create_sqlite_file_private(dialect, connection_record, cargs, cparams) -> None:
+    """Create a new SQLite database file 0600 before SQLite creates it with the umask's
+    0644; its journal and WAL files copy the database file's mode."""
+    if dialect.name != "sqlite" or cparams.get("uri") or not cargs:
+        return
+    database = cargs[0]
+    if database and database != ":memory:" and Path(database).parent.is_dir():
+        create_private_file(Path(database))
+
+
 def ensure_secret_key(app: Flask, *, local: bool) -> None:
     """Refuse to run in production without a real key; create one for local use.
 
@@ -137,7 +191,5 @@ def ensure_secret_key(app: Flask, *, local: bool) -> None:
             "SECRET_KEY is not set. Set the SECRET_KEY environment variable "
             "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')."
         )
-    secret_file.parent.mkdir(parents=True, exist_ok=True)
-    secret_file.write_text(secrets.token_urlsafe(32))
-    secret_file.chmod(0o600)
+    write_new_private_file(secret_file, secrets.token_urlsafe(32))
     app.config["SECRET_KEY"] = secret_file.read_text().strip()

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from flask import current_app
-from flask_migrate import upgrade
-
+from . import schema
 from .categories import seed_default_categories
 from .extensions import db
 from .models import (
@@ -103,8 +101,9 @@ PATHS = {
 
 
 def prepare_database() -> None:
-    """Bring the instance database to the newest schema (creates it if needed)."""
-    upgrade(directory=current_app.extensions["migrate"].directory)
+    """Bring the instance database to the newest schema (creates it if needed), as
+    `walkapp db upgrade` does: a copy of the file first, a clear stop on failure."""
+    schema.upgrade()
 
 
 def along_route(t: float) -> tuple[float, float]:

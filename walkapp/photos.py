@@ -25,6 +25,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from PIL import ExifTags, Image, ImageCms, UnidentifiedImageError
 
+from .config import PRIVATE_FOLDER_MODE
 from .extensions import db
 from .models import Photo, PhotoStage
 
@@ -321,7 +322,9 @@ class LocalStorage(PhotoStorage):
 
     def put(self, key: str, rendition: str, data: bytes) -> None:
         target = self.path(key, rendition)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        # Folders only walkapp's account can open; mkstemp below makes the files 0600.
+        self.root.mkdir(mode=PRIVATE_FOLDER_MODE, parents=True, exist_ok=True)
+        target.parent.mkdir(mode=PRIVATE_FOLDER_MODE, exist_ok=True)
         # Write aside and rename: a reader never sees half a file. fsync before
         # the rename so that a committed row never points at an empty file.
         fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".part")

@@ -1,9 +1,12 @@
 import logging
+from collections import Counter
+from contextlib import contextmanager, nullcontext
 from logging.config import fileConfig
 
 from flask import current_app
 
 from alembic import context
+from sqlalchemy import event
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -74,12 +77,63 @@ def run_migrations_offline():
         context.run_migrations()
 
 
+class ForeignKeyCheckFailed(RuntimeError):
+    """A migration left rows that point at missing rows (SQLite)."""
+
+
+def check_foreign_keys(ctx, step, heads, run_args):
+    """After each step, inside its transaction: SQLite checks no foreign keys while
+    migrating (see sqlite_migration_connection), so check them all here; raising
+    rolls the step back."""
+    rows = ctx.connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if rows:
+        broken = Counter((table, parent) for table, _rowid, parent, _fkid in rows)
+        detail = ", ".join(f"{n} in {table} pointing at missing {parent}"
+                           for (table, parent), n in sorted(broken.items()))
+        raise ForeignKeyCheckFailed(f"rows without their parent row: {detail}")
+
+
+@contextmanager
+def sqlite_migration_connection(connection):
+    """Make SQLite migrations keep data and run each in a real transaction.
+
+    Batch mode rebuilds a table (copy, drop, rename). With foreign keys on, the
+    drop deletes or refuses the child rows, so they are switched off for the
+    run; PRAGMA foreign_keys is a no-op inside a transaction, so this happens
+    before the first BEGIN, and check_foreign_keys checks them per step.
+
+    pysqlite begins transactions only before INSERT/UPDATE/DELETE, so DDL would
+    commit at once and a failed step would leave half-built tables: the driver's
+    own handling is switched off and every SQLAlchemy begin emits a real BEGIN
+    (SQLAlchemy's documented pysqlite recipe). The pooled connection is given
+    back as it was found.
+    """
+    dbapi_connection = connection.connection.dbapi_connection
+    isolation_level = dbapi_connection.isolation_level
+    foreign_keys = dbapi_connection.execute("PRAGMA foreign_keys").fetchone()[0]
+    dbapi_connection.isolation_level = None
+    dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+
+    def emit_begin(conn):
+        conn.exec_driver_sql("BEGIN")
+
+    event.listen(connection, "begin", emit_begin)
+    try:
+        yield {"transactional_ddl": True, "on_version_apply": check_foreign_keys}
+    finally:
+        event.remove(connection, "begin", emit_begin)
+        if connection.in_transaction():
+            connection.rollback()
+        dbapi_connection.execute(f"PRAGMA foreign_keys={int(foreign_keys)}")
+        dbapi_connection.isolation_level = isolation_level
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
-    In this scenario we need to create an Engine
-    and associate a connection with the context.
-
+    Each migration runs in its own transaction (on SQLite too, see
+    sqlite_migration_connection): a failed step is rolled back whole, the
+    database stays at the last good revision and a later run continues there.
     """
 
     # this callback is used to prevent an auto-migration from being generated
@@ -92,7 +146,7 @@ def run_migrations_online():
                 directives[:] = []
                 logger.info('No changes in schema detected.')
 
-    conf_args = current_app.extensions['migrate'].configure_args
+    conf_args = dict(current_app.extensions['migrate'].configure_args)
     conf_args.setdefault("render_item", render_item)
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
@@ -100,14 +154,18 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=get_metadata(),
-            **conf_args
-        )
+        sqlite = connection.dialect.name == "sqlite"
+        with (sqlite_migration_connection(connection) if sqlite else nullcontext({})) as extra:
+            context.configure(
+                connection=connection,
+                target_metadata=get_metadata(),
+                transaction_per_migration=True,
+                **extra,
+                **conf_args
+            )
 
-        with context.begin_transaction():
-            context.run_migrations()
+            with context.begin_transaction():
+                context.run_migrations()
 
 
 if context.is_offline_mode():
