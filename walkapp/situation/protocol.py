@@ -68,7 +68,7 @@ def build(walk: Walk, public: bool, lang: str) -> Protocol:
         observations = [o for o in observations if policy.shown_publicly(o)]
     items, positive = [], []
     for number, obs in enumerate(observations, start=1):
-        shown = [p for p in obs.photos if p.is_public] if public else list(obs.photos)
+        shown = [p for p in obs.photos if policy.photo_shown_publicly(p)] if public else list(obs.photos)
         path = photos.storage().path(shown[0].storage_key, "thumb") if shown else None
         notes = [] if public else [e.comment for e in obs.events if e.comment and e.visibility is Visibility.internal]
         item = Item(
