@@ -29,6 +29,15 @@ def xml(response):
     return root
 
 
+def publish(obs_id, photos=True):
+    """What a coordinator does on the item's page: show it (and its photos) publicly."""
+    obs = db.session.get(Observation, int(obs_id))
+    obs.is_public = True
+    for photo in obs.photos:
+        photo.is_public = photos
+    db.session.commit()
+
+
 def submit(client, key, **extra):
     data = {"api_key": key, "service_code": "belysning", "lat": "62.6323", "long": "17.9379",
             "description": "Lampan är trasig vid busshållplatsen", "email": "medborgare@example.se",
@@ -73,11 +82,13 @@ def test_round_trip_form_then_multipart_then_fixed(app, client, users, auth, key
     created = submit(client, key, **{"attribute[time_of_day][]": "evening", "media_url": "https://example.org/a.jpg"})
     assert created.status_code == 201, created.data
     [answer] = created.get_json()
-    assert isinstance(answer["service_request_id"], str) and answer["token"]
+    assert isinstance(answer["service_request_id"], str) and "token" not in answer  # the id or a token, not both
     request_id = answer["service_request_id"]
-    # the token resolves to the id
-    [by_token] = client.get(f"{BASE}/tokens/{answer['token']}.json").get_json()
-    assert by_token == {"service_request_id": request_id, "token": answer["token"]}
+    # the stored token still resolves to the id
+    with app.app_context():
+        token = db.session.get(Observation, int(request_id)).external_id
+    [by_token] = client.get(f"{BASE}/tokens/{token}.json").get_json()
+    assert by_token == {"service_request_id": request_id, "token": token}
     # multipart with a photo
     multipart = client.post(f"{BASE}/requests.xml", content_type="multipart/form-data", data={
         "api_key": key, "service_code": "klotter", "lat": "62.631", "long": "17.936",
@@ -92,6 +103,13 @@ def test_round_trip_form_then_multipart_then_fixed(app, client, users, auth, key
         assert reported.data["open311"]["media_url"] == "https://example.org/a.jpg"  # stored, never fetched
         assert reported.data["open311"]["attributes"]["time_of_day"] == ["evening"]
         assert count(Photo) == 1
+        assert not obs.is_public and not db.session.scalar(db.select(Photo)).is_public
+    # nothing is public until a coordinator publishes it
+    assert client.get(f"{BASE}/requests/{request_id}.json").status_code == 404
+    assert client.get(f"{BASE}/requests.json").get_json() == []
+    with app.app_context():
+        publish(request_id)
+        publish(photo_request)
     # read back, JSON types per spec
     [item] = client.get(f"{BASE}/requests/{request_id}.json").get_json()
     assert item["status"] == "open" and item["service_code"] == "belysning"
@@ -106,10 +124,11 @@ def test_round_trip_form_then_multipart_then_fixed(app, client, users, auth, key
         db.session.commit()
         org_id = db.session.scalar(db.select(Organisation.id).filter_by(name="HEMAB"))
     auth.login_as(Role.coordinator)
-    client.post(f"/observations/{request_id}/move", data={"action": "accept", "version": "1"})
-    client.post(f"/observations/{request_id}/move", data={"action": "assign", "version": "2",
+    # (publishing it made version 2)
+    client.post(f"/observations/{request_id}/move", data={"action": "accept", "version": "2"})
+    client.post(f"/observations/{request_id}/move", data={"action": "assign", "version": "3",
                                                             "organisation_id": str(org_id), "priority": "normal"})
-    client.post(f"/observations/{request_id}/move", data={"action": "fix", "version": "3",
+    client.post(f"/observations/{request_id}/move", data={"action": "fix", "version": "4",
                                                             "comment": "Lampan är bytt", "public": "y"})
     [item] = client.get(f"{BASE}/requests/{request_id}.json").get_json()
     assert item["status"] == "closed" and item["status_notes"] == "Lampan är bytt"
@@ -128,6 +147,8 @@ def test_requests_filters_and_paging(app, client, users, key):
     ids = [submit(client, key, service_code=code).get_json()[0]["service_request_id"]
            for code in ("belysning", "klotter", "klotter")]
     with app.app_context():
+        for request_id in ids:
+            publish(request_id)
         make_observation(users[Role.walker], description="Inte offentlig")  # never shown
     listed = client.get(f"{BASE}/requests.json").get_json()
     assert sorted(r["service_request_id"] for r in listed) == sorted(ids)
@@ -151,7 +172,8 @@ def test_errors_for_keys_and_input(app, client, users, key):
     assert error.find("code").text == "403" and error.find("description").text
     assert client.post(f"{BASE}/requests.json", data={"api_key": "wrong", "service_code": "belysning"}).status_code == 403
     cases = [
-        ({"service_code": ""}, 404),
+        ({"service_code": ""}, 400),
+        ({"service_code": "finns-inte"}, 404),
         ({"lat": "", "long": ""}, 400),
         ({"lat": "", "long": "", "address_string": "Storgatan 1"}, 400),
         ({"lat": "91"}, 400),

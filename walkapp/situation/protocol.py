@@ -25,6 +25,7 @@ class Item:
     obs: Observation
     category: str
     place: str
+    photo_id: int | None
     photo_path: str | None
     description: str
     action: str
@@ -74,7 +75,7 @@ def build(walk: Walk, public: bool, lang: str) -> Protocol:
         item = Item(
             number=number, obs=obs, category=obs.category.name(lang),
             place=obs.address or f"{obs.lat:.5f}, {obs.lon:.5f}",
-            photo_path=str(path) if path and path.exists() else None,
+            photo_id=shown[0].id if shown else None, photo_path=str(path) if path and path.exists() else None,
             description=obs.description, action=_proposed_action(obs, public),
             organisation=obs.organisation.name if obs.organisation else "",
             priority=str(PRIORITY[obs.priority]) if obs.priority else "",
