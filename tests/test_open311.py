@@ -6,7 +6,7 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from walkapp.extensions import db
-from walkapp.models import Event, Observation, Organisation, Photo, Role, Source, Status
+from walkapp.models import Category, Event, Follower, Kind, Observation, Organisation, Photo, Role, Source, Status
 
 from . import photo_samples as samples
 from .factories import count, make_observation
@@ -228,3 +228,124 @@ def test_admin_creates_and_revokes_keys_in_the_ui(app, client, users, auth):
     client.post(f"/admin/api-keys/{key_id}/revoke")
     assert submit(client, new_key).status_code == 403
     assert new_key not in client.get("/admin/api-keys").get_data(as_text=True)
+
+
+def test_submissions_wait_for_a_coordinator(app, client, key):
+    """A POSTed request enters as new and hidden, its photo too, until a coordinator publishes."""
+    notice = client.get(f"{BASE}/discovery.json").get_json()["notice"]
+    assert "granskat" in notice and "reviewed" in notice
+    assert ET.fromstring(client.get(f"{BASE}/discovery.xml").data).find("notice").text == notice
+    created = client.post(f"{BASE}/requests.json", content_type="multipart/form-data", data={
+        "api_key": key, "service_code": "klotter", "lat": "62.631", "long": "17.936", "description": "Nytt klotter",
+        "media": (io.BytesIO(samples.jpeg_with_orientation_and_gps(800, 600)), "foto.jpg")})
+    assert created.status_code == 201
+    [answer] = created.get_json()
+    assert "granskar" in answer["service_notice"]
+    request_id = answer["service_request_id"]
+    with app.app_context():
+        obs = db.session.get(Observation, int(request_id))
+        assert obs.status is Status.new and not obs.is_public
+        [photo] = obs.photos
+        assert not photo.is_public
+        photo_id = photo.id
+
+    def visible():
+        listed = client.get(f"{BASE}/requests.json").get_json()
+        one = client.get(f"{BASE}/requests/{request_id}.json")
+        updates = client.get(f"{BASE}/servicerequestupdates.json").get_json()
+        return ([r["service_request_id"] for r in listed], one.status_code,
+                [u["service_request_id"] for u in updates],
+                client.get(f"{BASE}/media/{photo_id}.jpg").status_code)
+
+    assert visible() == ([], 404, [], 404)
+    with app.app_context():
+        publish(request_id, photos=False)  # the text, not the photo
+    assert visible() == ([request_id], 200, [request_id], 404)
+    assert client.get(f"{BASE}/requests/{request_id}.json").get_json()[0]["media_url"] is None
+    with app.app_context():
+        publish(request_id)
+    assert visible() == ([request_id], 200, [request_id], 200)
+
+
+@pytest.mark.parametrize("email", [
+    "anna@example.se\r\nBcc: alla@example.org", "anna@example.se\nbo@example.se", "anna@example.se, bo@example.se",
+    "anna@example.se;bo@example.se", "Anna <anna@example.se>", "anna", "anna@", "anna@@example.se",
+])
+def test_email_must_be_one_valid_address(app, client, key, email):
+    for fmt in ("json", "xml"):
+        response = client.post(f"{BASE}/requests.{fmt}", data={
+            "api_key": key, "service_code": "belysning", "lat": "62.63", "long": "17.93", "email": email})
+        assert response.status_code == 400, response.data
+        if fmt == "json":
+            [body] = response.get_json()
+            assert body["code"] == 400 and "email" in body["description"]
+        else:
+            assert ET.fromstring(response.data).find("error/code").text == "400"
+    with app.app_context():
+        assert count(Observation) == 0 and count(Follower) == 0
+
+
+def test_a_valid_email_becomes_a_follower(app, client, key):
+    assert submit(client, key, email="Anna.Andersson@Example.SE").status_code == 201
+    with app.app_context():
+        [follower] = db.session.scalars(db.select(Follower)).all()
+        assert follower.email == "anna.andersson@example.se"
+
+
+def test_kind_follows_a_problem_service(app, client, key):
+    """attribute[kind]=positive cannot take a problem report out of the workflow."""
+    problem = submit(client, key, **{"attribute[kind]": "positive"}).get_json()[0]["service_request_id"]
+    safe_place = submit(client, key, service_code="trygg-plats").get_json()[0]["service_request_id"]
+    problem_at_safe = submit(client, key, service_code="trygg-plats",
+                             **{"attribute[kind]": "problem"}).get_json()[0]["service_request_id"]
+    with app.app_context():
+        kinds = [db.session.get(Observation, int(i)).kind for i in (problem, safe_place, problem_at_safe)]
+        assert kinds == [Kind.problem, Kind.positive, Kind.problem]
+    assert submit(client, key, **{"attribute[kind]": "neutral"}).status_code == 400
+
+
+def test_json_answers_say_utf8(app, client, key):
+    for path in ("discovery.json", "services.json", "services/belysning.json", "requests.json",
+                 "servicerequestupdates.json", "requests/999.json", "services/finns-inte.json"):
+        response = client.get(f"{BASE}/{path}")
+        assert response.headers["Content-Type"] == "application/json; charset=utf-8", path
+    created = submit(client, key)
+    assert created.headers["Content-Type"] == "application/json; charset=utf-8"
+    assert submit(client, key, lat="91").headers["Content-Type"] == "application/json; charset=utf-8"
+
+
+def test_changeset_changes_when_categories_change(app, client):
+    def changesets():
+        data = client.get(f"{BASE}/discovery.json").get_json()
+        xml_root = ET.fromstring(client.get(f"{BASE}/discovery.xml").data)
+        assert data["endpoints"][0]["changeset"] == data["changeset"] == xml_root.find("changeset").text
+        return data["changeset"]
+
+    first = changesets()
+    assert changesets() == first  # stable while nothing changes
+    seen = [first]
+    with app.app_context():
+        lamp = db.session.scalar(db.select(Category).filter_by(code="belysning"))
+        for change in (lambda: setattr(lamp, "name_sv", "Gatubelysning"),
+                       lambda: setattr(lamp, "active", False),
+                       lambda: db.session.add(Category(code="snoe", name_sv="Snö", name_en="Snow", sort_order=99))):
+            change()
+            db.session.commit()
+            seen.append(changesets())
+    assert len(set(seen)) == len(seen), seen
+
+
+def test_refusals_inside_open311_are_open311_errors(app_factory):
+    """Not the site's HTML error page: a too large upload and a missing photo, in the asked format."""
+    app = app_factory(MAX_CONTENT_LENGTH=10_000)
+    client = app.test_client()
+    for fmt in ("json", "xml"):
+        response = client.post(f"{BASE}/requests.{fmt}", content_type="multipart/form-data", data={
+            "service_code": "belysning", "media": (io.BytesIO(b"x" * 20_000), "foto.jpg")})
+        assert response.status_code == 413
+        if fmt == "json":
+            assert response.get_json()[0]["code"] == 413
+        else:
+            assert ET.fromstring(response.data).find("error/code").text == "413"
+    missing = client.get(f"{BASE}/media/999.jpg")
+    assert missing.status_code == 404 and ET.fromstring(missing.data).find("error/code").text == "404"
