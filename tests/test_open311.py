@@ -283,9 +283,6 @@ def test_email_must_be_one_valid_address(app, client, key, email):
             assert ET.fromstring(response.data).find("error/code").text == "400"
     with app.app_context():
         assert count(Observation) == 0 and count(Follower) == 0
-
-
-def test_a_valid_email_becomes_a_follower(app, client, key):
     assert submit(client, key, email="Anna.Andersson@Example.SE").status_code == 201
     with app.app_context():
         [follower] = db.session.scalars(db.select(Follower)).all()
