@@ -1,8 +1,8 @@
 """Who may see and change what (DESIGN.md, "Who may see what").
 
 Route-level rules live in access.py; these are the object-level rules, each
-both as a check on one object and as a SQL filter for lists, kept side by side
-so they cannot drift apart.
+as a check on one object and, where lists are filtered in the database, as a
+SQL filter kept side by side with it so that the two cannot drift apart.
 """
 from __future__ import annotations
 

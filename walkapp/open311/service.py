@@ -1,4 +1,4 @@
-"""Open311 in terms of our model: services are categories, requests are public observations."""
+"""Open311 in terms of our model: services are categories, requests are observations shown publicly."""
 from __future__ import annotations
 
 import hashlib
