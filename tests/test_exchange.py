@@ -542,3 +542,8 @@ def test_admin_may_export_and_import(client, users, auth):
     auth.login_as(Role.admin)
     assert client.get("/export/observations.csv").status_code == 200
     assert client.get("/import").status_code == 200
+
+
+def test_csv_downloads_name_one_charset(app, coordinator):
+    for path in ("/export/observations.csv", "/export/observations.csv?variant=utf8", "/import/template.csv"):
+        assert coordinator.get(path).headers["Content-Type"] == "text/csv; charset=utf-8", path

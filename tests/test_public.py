@@ -103,3 +103,45 @@ def test_responder_gets_404_for_another_organisations_task_photos_and_feature(ap
     assert client.get(f"/photos/{photo_id}/thumb.jpg").status_code == 404
     assert client.get(f"/api/v1/observations/{obs_id}").status_code == 404
     assert client.get("/api/v1/observations").get_json()["features"] == []
+
+
+def test_responder_on_someone_elses_walk_sees_no_internal_notes(app, client, users, auth):
+    """Internal notes are for staff, and for a responder only on the own organisation's tasks."""
+    with app.app_context():
+        own_org = db.session.get(User, users[Role.responder]).organisation_id
+        other = Organisation(name="Annat bolag")
+        db.session.add(other)
+        db.session.commit()
+        walk = make_walk(code="RESP22")
+        theirs = make_observation(users[Role.walker], walk, status=Status.assigned, organisation_id=other.id).id
+        ours = make_observation(users[Role.walker], walk, status=Status.assigned, organisation_id=own_org).id
+        coordinator = db.session.get(User, users[Role.coordinator])
+        responder = db.session.get(User, users[Role.responder])
+        for obs_id, actor, text, visibility in (
+                (theirs, coordinator, "Nyckeln finns hos vaktmästaren", Visibility.internal),
+                (theirs, coordinator, "Vi byter armaturen i veckan", Visibility.public),
+                (theirs, responder, "Min egen anteckning", Visibility.internal),
+                (ours, coordinator, "Budget klar för vårt uppdrag", Visibility.internal)):
+            db.session.add(Event(observation_id=obs_id, actor=actor, action="comment", comment=text,
+                                 visibility=visibility))
+        db.session.commit()
+    auth.login_as(Role.responder)
+    joined = client.post("/j/RESP22", data={"role_label": "property_owner"})
+    assert joined.status_code == 302
+    page = client.get(f"/observations/{theirs}")
+    assert page.status_code == 200  # a participant of the walk sees its items
+    html = page.get_data(as_text=True)
+    assert "Vi byter armaturen i veckan" in html and "Min egen anteckning" in html
+    assert "Nyckeln finns hos vaktmästaren" not in html
+    assert "Budget klar för vårt uppdrag" in client.get(f"/observations/{ours}").get_data(as_text=True)
+
+
+def test_public_counts_leave_out_rejected_reports_and_duplicates(app, client, users):
+    with app.app_context():
+        walk = make_walk(code="CNTS22")
+        make_observation(users[Role.walker], walk, code="klotter")
+        make_observation(users[Role.walker], walk, code="klotter", status=Status.rejected, is_public=True)
+        make_observation(users[Role.walker], walk, code="klotter", status=Status.duplicate, is_public=True)
+        token = walk.public_token
+    html = client.get(f"/f/{token}").get_data(as_text=True)
+    assert re.search(r"<td>Klotter</td><td>1</td>", html)

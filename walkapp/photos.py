@@ -391,18 +391,22 @@ def save_photos(observation, processed: list[ProcessedPhoto], uploader,
     return photos
 
 
-def send(photo: Photo, rendition: str, *, public: bool):
+def send(photo: Photo, rendition: str):
     """A stored rendition as an HTTP response, after the caller's permission check.
 
-    nosniff always; photos behind a permission check may not sit in shared caches.
+    nosniff always. Every photo can be unpublished or its item hidden, and a
+    user can lose access, so no cache (shared or the browser's) may reuse it
+    without asking again: private, no-cache, with ETag and Last-Modified so the
+    asking is a cheap 304.
     """
     from flask import abort, send_file
 
     path = storage().path(photo.storage_key, rendition)
     if not path.exists():
         abort(404)
-    response = send_file(path, mimetype="image/jpeg", max_age=3600, conditional=True, etag=True)
+    response = send_file(path, mimetype="image/jpeg", max_age=0, conditional=True, etag=True)
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.cache_control.public = public
-    response.cache_control.private = not public
+    response.cache_control.public = False
+    response.cache_control.private = True
+    response.cache_control.no_cache = True
     return response

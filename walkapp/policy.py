@@ -1,14 +1,14 @@
 """Who may see and change what (DESIGN.md, "Who may see what").
 
 Route-level rules live in access.py; these are the object-level rules, each
-both as a check on one object and as a SQL filter for lists, kept side by side
-so they cannot drift apart.
+as a check on one object and, where lists are filtered in the database, as a
+SQL filter kept side by side with it so that the two cannot drift apart.
 """
 from __future__ import annotations
 
 from sqlalchemy import false, or_, select, true
 
-from .models import Observation, Participant, Role, Status, Walk, WalkStatus
+from .models import Event, Observation, Participant, Photo, Role, Status, Visibility, Walk, WalkStatus
 
 STAFF_ROLES = (Role.coordinator, Role.admin)
 # Marked public, yet never shown to the public: rejected reports and duplicates of another item.
@@ -18,13 +18,20 @@ RESPONDER_STATES = (Status.assigned, Status.in_progress, Status.fixed, Status.ve
 
 
 def shown_publicly(obs: Observation) -> bool:
-    """On the public feedback page, in the public protocol and as an export's public URL."""
+    """What anyone may see: on the public feedback page, in the public protocol, as an export's
+    public URL, and through Open311's reads."""
     return obs.is_public and obs.status not in NOT_SHOWN_PUBLICLY
 
 
 def shown_publicly_sql():
     """shown_publicly() as a WHERE condition."""
     return Observation.is_public.is_(True) & Observation.status.not_in(NOT_SHOWN_PUBLICLY)
+
+
+def photo_shown_publicly(photo: Photo) -> bool:
+    """A photo is public only when marked so and its item is shown publicly: hiding, rejecting or
+    marking an item a duplicate takes its photos off every public surface too."""
+    return photo.is_public and shown_publicly(photo.observation)
 
 
 def is_staff(user) -> bool:
@@ -69,14 +76,18 @@ def can_report_without_walk(user) -> bool:
 
 # --- observations --------------------------------------------------------------
 
+def is_organisations_task(user, obs: Observation) -> bool:
+    """The item is a task of the responder's own organisation."""
+    return (user.is_authenticated and user.role is Role.responder and user.organisation_id is not None
+            and obs.organisation_id == user.organisation_id and obs.status in RESPONDER_STATES)
+
+
 def can_view_observation(user, obs: Observation) -> bool:
     if not user.is_authenticated:
         return False
     if is_staff(user):
         return True
-    if user.role is Role.responder and (
-        obs.organisation_id == user.organisation_id and obs.status in RESPONDER_STATES
-    ):
+    if is_organisations_task(user, obs):
         return True
     if obs.reporter_id == user.id:
         return True
@@ -119,6 +130,17 @@ def can_contribute(user, obs: Observation) -> bool:
     if obs.walk is not None and obs.walk.status is WalkStatus.done:
         return is_staff(user)
     return True
+
+
+def can_view_event(user, event: Event) -> bool:
+    """One history entry of an item the user may see. Internal notes are for staff, for their own
+    author, and for responders on their own organisation's tasks: a responder who joined someone
+    else's walk sees its items as a walker does."""
+    if event.visibility is Visibility.public:
+        return True
+    if not user.is_authenticated:
+        return False
+    return is_staff(user) or event.actor_id == user.id or is_organisations_task(user, event.observation)
 
 
 def user_participations(user):

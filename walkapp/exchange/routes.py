@@ -48,8 +48,8 @@ def download_name(extension: str) -> str:
     return f"observationer-{stamp}.{extension}"
 
 
-def attachment(body, mimetype: str, filename: str) -> Response:
-    response = Response(body, mimetype=mimetype)
+def attachment(body, content_type: str, filename: str) -> Response:
+    response = Response(body, content_type=content_type)  # as given: mimetype= would add a second charset
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"

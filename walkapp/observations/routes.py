@@ -11,7 +11,7 @@ from ..i18n import current_language
 from ..access import SIGNED_IN, allow
 from ..extensions import db
 from ..labels import PARTICIPANT_ROLES, PRIORITY, SOURCE, STATUS
-from ..models import Category, Observation, Photo, Role, Visibility, Walk
+from ..models import Category, Observation, Photo, Walk
 from . import bp, service
 from .forms import ObservationForm
 
@@ -86,9 +86,7 @@ def render_detail(obs: Observation, *, move_form=None, edit_form=None, comment_f
         edit_form.category.choices = [(c.code, c.name(current_language())) for c in
                                       db.session.scalars(db.select(Category).order_by(Category.sort_order))]
     small_map = maps.base_map(current_app.config, location=[obs.lat, obs.lon], zoom=17)
-    events = [e for e in obs.events
-              if staff or e.visibility is Visibility.public or e.actor_id == current_user.id
-              or current_user.role is Role.responder]
+    events = [e for e in obs.events if policy.can_view_event(current_user, e)]
     return render_template(
         "observations/detail.html", obs=obs, map=maps.embed(small_map),
         status_labels=STATUS, sources=SOURCE, roles=PARTICIPANT_ROLES, priorities=PRIORITY,
@@ -134,4 +132,4 @@ def photo(photo_id: int, rendition: str):
     photo = db.get_or_404(Photo, photo_id)
     if not policy.can_view_observation(current_user, photo.observation):
         abort(404)
-    return photos.send(photo, rendition, public=False)
+    return photos.send(photo, rendition)

@@ -44,7 +44,7 @@ def respond(fmt: str, root: str, item: str | None, data, status: int = 200) -> R
     """data is a list of item dicts under <root><item>…</item></root>, or one dict as <root>."""
     if fmt == "json":
         return Response(json.dumps(data, ensure_ascii=False), status=status,
-                        mimetype="application/json")
+                        content_type="application/json; charset=utf-8")
     element = ET.Element(root)
     if item is None:
         for key, value in data.items():

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import abort, current_app, request, url_for
 from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException
 
 from .. import photos
 from ..access import ANYONE, allow
@@ -11,7 +12,6 @@ from .formats import errors, respond
 
 FORMATS = "<any(xml, json):fmt>"
 SPEC = "http://wiki.open311.org/GeoReport_v2"
-CHANGESET = "2026-11-25T00:00:00Z"
 
 
 def params() -> MultiDict:
@@ -35,26 +35,33 @@ def open311_error(exc: service.Open311Error):
     return errors(fmt, exc.status, exc.description)
 
 
-@bp.errorhandler(404)
-def not_found(exc):
-    return errors((request.view_args or {}).get("fmt", "xml"), 404, "not found")
+@bp.errorhandler(HTTPException)
+def http_error(exc: HTTPException):
+    """Any refusal inside these routes (not found, upload too large, unreadable form) as an
+    Open311 error body in the requested format, not the site's HTML page."""
+    if exc.code is None or exc.code < 400:
+        return exc
+    description = "not found" if exc.code == 404 else exc.description
+    return errors((request.view_args or {}).get("fmt", "xml"), exc.code, description)
 
 
 @bp.get(f"/discovery.{FORMATS}")
 @allow(ANYONE)
 def discovery(fmt: str):
     url = url_for("open311.discovery", fmt="xml", _external=True).rsplit("/", 1)[0]
+    changeset = service.changeset()
     data = {
-        "changeset": CHANGESET,
+        "changeset": changeset,
         "contact": current_app.config.get("OPEN311_CONTACT") or current_app.config["MUNICIPALITY"],
         "key_service": current_app.config.get("OPEN311_KEY_SERVICE") or "Kontakta kommunen för en API-nyckel.",
         "endpoints": [{
             "specification": SPEC,
             "url": url,
-            "changeset": CHANGESET,
+            "changeset": changeset,
             "type": "production",
             "formats": ["text/xml", "application/json"],
         }],
+        "notice": service.PUBLICATION_NOTICE,
     }
     return respond(fmt, "discovery", None, data)
 
@@ -89,8 +96,8 @@ def requests(fmt: str):
 def request_by_id(request_id: int, fmt: str):
     checked(fmt)
     rows = service.public_requests(MultiDict({"service_request_id": str(request_id)}))
-    if not rows:
-        raise service.Open311Error(404, f"service_request_id {request_id} not found")
+    if not rows:  # one answer whether it does not exist or is not published (yet)
+        raise service.Open311Error(404, f"service_request_id {request_id} not found or not published")
     notes = service.latest_public_notes([rows[0].id])
     return respond(fmt, "service_requests", "request", [service.request_dict(rows[0], notes)])
 
@@ -98,14 +105,17 @@ def request_by_id(request_id: int, fmt: str):
 @bp.post(f"/requests.{FORMATS}")
 @allow(ANYONE, csrf=False)  # a machine client with an api_key, not a browser form
 def create_request(fmt: str):
-    """Clients authenticate with api_key; the item enters the workflow as new."""
+    """Clients authenticate with api_key; the item enters the workflow as new, not public.
+
+    The id exists at once, so the answer carries it and no token (the spec's either/or).
+    """
     values = params()
     checked(fmt)
     key = service.authenticate(values.get("api_key"))
     service.count_request(key)
     obs = service.submit(key, values, request.files)
-    data = [{"service_request_id": str(obs.id), "token": obs.external_id,
-             "service_notice": "Tack! Kommunen bedömer ärendet.", "account_id": None}]
+    data = [{"service_request_id": str(obs.id), "service_notice": service.SUBMITTED_NOTICE,
+             "account_id": None}]
     return respond(fmt, "service_requests", "request", data, 201)
 
 
@@ -132,6 +142,6 @@ def media(photo_id: int):
     photo = service.public_photo(photo_id)
     if photo is None:
         abort(404)
-    return photos.send(photo, "display", public=True)
+    return photos.send(photo, "display")
 
 

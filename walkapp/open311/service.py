@@ -1,14 +1,18 @@
-"""Open311 in terms of our model: services are categories, requests are public observations."""
+"""Open311 in terms of our model: services are categories, requests are observations shown publicly."""
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import secrets
 from datetime import datetime, timedelta, timezone
 
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app, url_for
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from .. import policy
 from ..api.tokens import digest
 from ..extensions import db
 from ..models import (
@@ -34,6 +38,12 @@ EXTENDED_STATUS = {
 TIMES_OF_DAY = [("day", "Dag / Day"), ("evening", "Kväll / Evening"), ("night", "Natt / Night")]
 DESCRIPTION_MAX = 4000
 HTML = re.compile(r"<[a-zA-Z/!?]")
+# Said in discovery and in every POST's answer: submissions wait for the municipality.
+PUBLICATION_NOTICE = ("Nya ärenden publiceras först när kommunen har granskat dem; till dess visas de inte i "
+                      "requests, requests/ID eller servicerequestupdates. / New requests are published only "
+                      "after the municipality has reviewed them; until then they do not appear in requests, "
+                      "requests/ID or servicerequestupdates.")
+SUBMITTED_NOTICE = "Tack! Kommunen granskar ärendet innan det publiceras."
 
 
 class Open311Error(Exception):
@@ -86,6 +96,8 @@ def services() -> list[Category]:
 
 
 def service_or_404(code: str) -> Category:
+    if not code:
+        raise Open311Error(400, "service_code is required")
     category = db.session.scalar(select(Category).filter_by(code=code, active=True))
     if category is None:
         raise Open311Error(404, f"service_code {code} not found")
@@ -111,12 +123,21 @@ def attributes(category: Category) -> list[dict]:
          "description": "Hur trygg känner du dig här? 1 = mycket otryggt, 10 = mycket tryggt", "values": []},
         {"variable": True, "code": "kind", "datatype": "singlevaluelist", "required": False,
          "datatype_description": "", "order": 2,
-         "description": "Problem eller trygg plats (standard: enligt tjänsten)",
+         "description": "Problem eller trygg plats (standard: enligt tjänsten; i en problemtjänst alltid problem)",
          "values": [{"key": "problem", "name": "Problem"}, {"key": "positive", "name": "Trygg plats"}]},
         {"variable": True, "code": "time_of_day", "datatype": "multivaluelist", "required": False,
          "datatype_description": "", "order": 3, "description": "När känns platsen otrygg?",
          "values": [{"key": k, "name": n} for k, n in TIMES_OF_DAY]},
     ]
+
+
+def changeset() -> str:
+    """Discovery's changeset: a digest of everything services and service definitions say, so it
+    changes whenever a category is added, renamed, reordered or switched off (or the definitions'
+    attributes change with a release). Clients compare it for equality."""
+    documents = [[service_dict(c), attributes(c)] for c in services()]
+    data = json.dumps(documents, sort_keys=True, ensure_ascii=False).encode()
+    return hashlib.sha256(data).hexdigest()[:16]
 
 
 def parse_datetime(value: str, name: str) -> datetime:
@@ -128,7 +149,7 @@ def parse_datetime(value: str, name: str) -> datetime:
 
 
 def public_requests(params) -> list[Observation]:
-    query = (select(Observation).where(Observation.is_public.is_(True))
+    query = (select(Observation).where(policy.shown_publicly_sql())
              .options(db.joinedload(Observation.category), db.joinedload(Observation.organisation),
                       db.selectinload(Observation.photos))
              .order_by(Observation.created_at.desc(), Observation.id.desc()))
@@ -166,7 +187,7 @@ def public_requests(params) -> list[Observation]:
 
 
 def media_url(obs: Observation) -> str | None:
-    photo = next((p for p in obs.photos if p.is_public), None)
+    photo = next((p for p in obs.photos if policy.photo_shown_publicly(p)), None)
     return url_for("open311.media", photo_id=photo.id, _external=True) if photo else None
 
 
@@ -206,7 +227,7 @@ def updates(params) -> list[dict]:
     start = parse_datetime(params["start_date"], "start_date") if params.get("start_date") else utcnow() - timedelta(days=30)
     end = parse_datetime(params["end_date"], "end_date") if params.get("end_date") else None
     query = (select(Event).join(Event.observation)
-             .where(Observation.is_public.is_(True), Event.to_status.is_not(None), Event.created_at >= start)
+             .where(policy.shown_publicly_sql(), Event.to_status.is_not(None), Event.created_at >= start)
              .order_by(Event.created_at, Event.id).limit(1000))
     if end is not None:
         query = query.where(Event.created_at <= end)
@@ -224,7 +245,10 @@ def updates(params) -> list[dict]:
 
 
 def submit(key: ApiKey, params, files) -> Observation:
-    """A new observation from an Open311 client, entering the workflow as new."""
+    """A new observation from an Open311 client, entering the workflow as new.
+
+    Like a walk's items it is not public, nor are its photos, until a coordinator publishes them.
+    """
     from ..observations.service import InvalidInput, read_photos
     from .. import photos
 
@@ -254,12 +278,8 @@ def submit(key: ApiKey, params, files) -> Observation:
                 raise ValueError
         except ValueError:
             raise Open311Error(400, "attribute[safety_rating] must be a whole number from 1 to 10") from None
-    kind = category.kind
-    if attrs.get("kind"):
-        try:
-            kind = Kind(attrs["kind"])
-        except ValueError:
-            raise Open311Error(400, "attribute[kind] must be problem or positive") from None
+    kind = requested_kind(category, attrs.get("kind"))
+    email = follower_email(params.get("email"))
     times = attrs.get("time_of_day") or []
     times = times if isinstance(times, list) else [times]
     if not set(times) <= {k for k, _ in TIMES_OF_DAY}:
@@ -273,24 +293,46 @@ def submit(key: ApiKey, params, files) -> Observation:
     obs = Observation(
         lat=lat, lon=lon, category=category, kind=kind, description=description.strip(),
         address=(params.get("address_string") or "")[:300], source=Source.open311, source_detail=key.name,
-        external_id=secrets.token_urlsafe(16), safety_rating=rating, status=Status.new, is_public=True,
+        external_id=secrets.token_urlsafe(16), safety_rating=rating, status=Status.new, is_public=False,
     )
     db.session.add(obs)
-    personal = {k: params[k] for k in ("email", "first_name", "last_name", "phone", "device_id", "account_id")
+    personal = {k: params[k] for k in ("first_name", "last_name", "phone", "device_id", "account_id")
                 if params.get(k)}
+    if email:
+        personal["email"] = email
     if params.get("media_url"):
         personal["media_url"] = params["media_url"][:500]  # kept as a link; never fetched
     db.session.add(Event(observation=obs, action="reported", to_status=Status.new,
                          data={"open311": {"key": key.name, "attributes": {**attrs, "time_of_day": times},
                                            **personal}}))
-    if params.get("email") and "@" in params["email"]:
-        db.session.add(Follower(observation=obs, email=params["email"].strip().lower()[:254]))
+    if email:
+        db.session.add(Follower(observation=obs, email=email))
     db.session.flush()
-    saved = photos.save_photos(obs, processed, None)  # commits, or leaves nothing behind
-    for photo in saved:
-        photo.is_public = True
-    db.session.commit()
+    photos.save_photos(obs, processed, None)  # commits, or leaves nothing behind; photos not public
     return obs
+
+
+def requested_kind(category: Category, value: str | None) -> Kind:
+    """attribute[kind] may turn a report under a positive service into a problem, never the other
+    way: a problem service's reports stay in the workflow whatever the client sends."""
+    if not value:
+        return category.kind
+    try:
+        kind = Kind(value)
+    except ValueError:
+        raise Open311Error(400, "attribute[kind] must be problem or positive") from None
+    return Kind.problem if category.kind is Kind.problem else kind
+
+
+def follower_email(value: str | None) -> str | None:
+    """One valid address or nothing: it becomes a mail header, so no line breaks and no lists."""
+    if not value:
+        return None
+    try:
+        address = validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise Open311Error(400, "email must be one valid e-mail address") from None
+    return address.lower()
 
 
 def parse_attributes(params) -> dict:
@@ -313,7 +355,7 @@ def by_token(token: str) -> Observation | None:
 
 def public_photo(photo_id: int) -> Photo | None:
     photo = db.session.get(Photo, photo_id)
-    if photo is None or not (photo.is_public and photo.observation.is_public):
+    if photo is None or not policy.photo_shown_publicly(photo):
         return None
     return photo
 

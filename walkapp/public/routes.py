@@ -30,7 +30,7 @@ def walk(token: str):
     walk = walk_or_404(token)
     counts = db.session.execute(
         select(Category, func.count(Observation.id)).join(Observation.category)
-        .where(Observation.walk_id == walk.id, Observation.status != Status.duplicate)
+        .where(Observation.walk_id == walk.id, Observation.status.not_in(policy.NOT_SHOWN_PUBLICLY))
         .group_by(Category.id).order_by(func.count(Observation.id).desc())
     ).all()
     items = db.session.scalars(
@@ -46,6 +46,7 @@ def walk(token: str):
     comments: dict[int, list[Event]] = {}
     for event in public_events:
         comments.setdefault(event.observation_id, []).append(event)
+    shown_photos = {o.id: [p for p in o.photos if policy.photo_shown_publicly(p)] for o in items}
     lang = current_language()
     problems = [o for o in items if o.kind is Kind.problem and o.status is not Status.wont_fix]
     data = [{"lat": o.lat, "lon": o.lon, "n": o.id, "category": o.category.name(lang), "colour": o.category.colour,
@@ -54,7 +55,7 @@ def walk(token: str):
     return render_template(
         "public/walk.html", walk=walk, counts=counts, problems=problems,
         wont_fix=[o for o in items if o.status is Status.wont_fix],
-        positive=[o for o in items if o.kind is Kind.positive], comments=comments,
+        positive=[o for o in items if o.kind is Kind.positive], comments=comments, shown_photos=shown_photos,
         status_labels=STATUS, data=data,
         map=maps.embed(maps.base_map(current_app.config, location=centre, zoom=15)),
     )
@@ -65,7 +66,6 @@ def walk(token: str):
 def photo(token: str, photo_id: int, rendition: str):
     walk = walk_or_404(token)
     photo = db.get_or_404(Photo, photo_id)
-    obs = photo.observation
-    if not (photo.is_public and obs.is_public and obs.walk_id == walk.id):
+    if not (policy.photo_shown_publicly(photo) and photo.observation.walk_id == walk.id):
         abort(404)
-    return photos.send(photo, rendition, public=True)
+    return photos.send(photo, rendition)

@@ -25,6 +25,7 @@ class Item:
     obs: Observation
     category: str
     place: str
+    photo_id: int | None
     photo_path: str | None
     description: str
     action: str
@@ -68,13 +69,13 @@ def build(walk: Walk, public: bool, lang: str) -> Protocol:
         observations = [o for o in observations if policy.shown_publicly(o)]
     items, positive = [], []
     for number, obs in enumerate(observations, start=1):
-        shown = [p for p in obs.photos if p.is_public] if public else list(obs.photos)
+        shown = [p for p in obs.photos if policy.photo_shown_publicly(p)] if public else list(obs.photos)
         path = photos.storage().path(shown[0].storage_key, "thumb") if shown else None
         notes = [] if public else [e.comment for e in obs.events if e.comment and e.visibility is Visibility.internal]
         item = Item(
             number=number, obs=obs, category=obs.category.name(lang),
             place=obs.address or f"{obs.lat:.5f}, {obs.lon:.5f}",
-            photo_path=str(path) if path and path.exists() else None,
+            photo_id=shown[0].id if shown else None, photo_path=str(path) if path and path.exists() else None,
             description=obs.description, action=_proposed_action(obs, public),
             organisation=obs.organisation.name if obs.organisation else "",
             priority=str(PRIORITY[obs.priority]) if obs.priority else "",
