@@ -1,12 +1,20 @@
 """Small builders for test data (inside an app context)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+from walkapp.config import Defaults
 
 from walkapp.extensions import db
 from walkapp.models import Category, Observation, Participant, User, Walk, WalkStatus
 
 HERE = (62.6323, 17.9379)  # Stora torget, Härnösand
+
+
+def local_today() -> date:
+    """The app's today (a local day in the municipality), which is not UTC's after midnight."""
+    return datetime.now(ZoneInfo(Defaults.BABEL_DEFAULT_TIMEZONE)).date()
 
 
 def make_walk(status=WalkStatus.ongoing, participants=(), code=None, **fields) -> Walk:

@@ -2,7 +2,7 @@
 import email
 import re
 import socket
-from datetime import date, timedelta
+from datetime import timedelta
 from email import policy as email_policy
 
 import pytest
@@ -11,7 +11,7 @@ from aiosmtpd.controller import Controller
 from walkapp.extensions import db
 from walkapp.models import Follower, LoginLink, Observation, OutboxMail, Role, Status, User, utcnow
 
-from .factories import make_observation, make_walk
+from .factories import local_today, make_observation, make_walk
 
 
 class Inbox:
@@ -212,11 +212,11 @@ def test_reminders_twice_send_once(app, smtp, users, team):
     with app.app_context():
         obs = db.session.get(Observation, team["obs"])
         obs.status, obs.organisation_id = Status.assigned, team["org"]
-        obs.due_date = date.today() - timedelta(days=2)
+        obs.due_date = local_today() - timedelta(days=2)
         soon = make_observation(users[Role.walker], status=Status.assigned, organisation_id=team["org"],
-                                due_date=date.today() + timedelta(days=1))
+                                due_date=local_today() + timedelta(days=1))
         make_observation(users[Role.walker], status=Status.assigned, organisation_id=team["org"],
-                         due_date=date.today() + timedelta(days=20))
+                         due_date=local_today() + timedelta(days=20))
         soon_id = soon.id
     runner = app.test_cli_runner()
     assert "Queued 2" in runner.invoke(args=["send-reminders"]).output

@@ -1,13 +1,13 @@
 """The public feedback page and My tasks."""
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 from walkapp import photos
 from walkapp.extensions import db
 from walkapp.models import Event, Observation, Organisation, Photo, Role, Status, User, Visibility
 
 from . import photo_samples as samples
-from .factories import make_observation, make_walk
+from .factories import local_today, make_observation, make_walk
 
 
 def add_photo(obs_id, walker_id, public):
@@ -78,9 +78,9 @@ def test_my_tasks_lists_the_organisations_open_tasks_overdue_first(app, client, 
         db.session.add(other)
         db.session.commit()
         later = make_observation(users[Role.walker], status=Status.assigned, organisation_id=org_id,
-                                 due_date=date.today() + timedelta(days=10), description="Senare").id
+                                 due_date=local_today() + timedelta(days=10), description="Senare").id
         late = make_observation(users[Role.walker], status=Status.in_progress, organisation_id=org_id,
-                                due_date=date.today() - timedelta(days=1), description="Försenad sak").id
+                                due_date=local_today() - timedelta(days=1), description="Försenad sak").id
         make_observation(users[Role.walker], status=Status.assigned, organisation_id=other.id, description="Inte vår")
         make_observation(users[Role.walker], status=Status.verified, organisation_id=org_id, description="Klar sedan länge")
     auth.login_as(Role.responder)

@@ -11,7 +11,7 @@ from walkapp.extensions import db
 from walkapp.models import Category, Event, Observation, Organisation, Role, Status, User, Visibility, Walk, utcnow
 from walkapp.situation import stats
 
-from .factories import count_statements, make_observation, make_walk
+from .factories import count_statements, local_today, make_observation, make_walk
 
 
 
@@ -79,7 +79,7 @@ def test_protocol_for_a_follow_up_walk_shows_what_changed(app, client, users, au
 
 
 def test_dashboard_figures(app, client, users, auth):
-    today = utcnow().date()
+    today = local_today()
     with app.app_context():
         org = Organisation(name="HEMAB")
         db.session.add(org)
@@ -108,7 +108,7 @@ def test_dashboard_figures(app, client, users, auth):
 
 def test_median_days_to_fix_overall_and_per_organisation(app, users):
     """Even counts take the mean of the two middle values; the overall median spans organisations."""
-    today = utcnow().date()
+    today = local_today()
     with app.app_context():
         first, second = Organisation(name="Första"), Organisation(name="Andra")
         db.session.add_all([first, second])
@@ -131,7 +131,7 @@ def test_median_days_to_fix_overall_and_per_organisation(app, users):
 
 def test_dashboard_side_by_side_equals_one_after_another(app, seeded):
     """The queries run in worker threads, each on its own connection; inline they give the same figures."""
-    today = utcnow().date()
+    today = local_today()
     with app.test_request_context():
         scope = stats.Scope(today - timedelta(days=400), today)
         side_by_side = stats.lagesbild(scope, today)

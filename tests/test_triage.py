@@ -1,13 +1,13 @@
 """Coordinator triage over HTTP: inbox filters, moves, conflicts, bulk, duplicates, escaping, query counts."""
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
 from walkapp.extensions import db
 from walkapp.models import Category, Event, Observation, Organisation, Priority, Role, Source, Status, Walk
 
-from .factories import count_statements, count, make_observation, make_walk
+from .factories import count, count_statements, local_today, make_observation, make_walk
 
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -28,7 +28,7 @@ def test_inbox_filters_and_counts(app, client, users, auth, org):
         walk = make_walk(code="INBX22", title="Centrum")
         a = make_observation(users[Role.walker], walk, description="Lampan vid kiosken").id
         b = make_observation(users[Role.walker], None, code="klotter", status=Status.assigned,
-                             organisation_id=org, due_date=date.today() - timedelta(days=3),
+                             organisation_id=org, due_date=local_today() - timedelta(days=3),
                              priority=Priority.high, source=Source.field_group).id
         c = make_observation(users[Role.walker], None, code="klotter", status=Status.fixed).id
         walk_id = walk.id
@@ -51,8 +51,8 @@ def test_inbox_filters_and_counts(app, client, users, auth, org):
     assert shown("?overdue=1")[0] == {b}
     assert shown("?q=kiosken")[0] == {a}
     assert shown(f"?q=%23{c}")[0] == {c}
-    assert shown(f"?from={date.today().isoformat()}")[0] == {a, b, c}
-    assert shown(f"?to={(date.today() - timedelta(days=1)).isoformat()}")[0] == set()
+    assert shown(f"?from={local_today().isoformat()}")[0] == {a, b, c}
+    assert shown(f"?to={(local_today() - timedelta(days=1)).isoformat()}")[0] == set()
     # counts follow the other filters but not the status filter itself
     html = shown("?category=klotter&status=fixed")[1]
     assert re.search(r"Åtgärdad <span>1</span>", html) and re.search(r"Tilldelad <span>1</span>", html)
@@ -118,7 +118,7 @@ def test_assign_then_verify_through_the_item_page(app, client, users, auth, org)
     with app.app_context():
         obs = db.session.get(Observation, obs_id)
         assert obs.status is Status.assigned and obs.organisation_id == org
-        assert obs.due_date == date.today() + timedelta(days=7)  # default for high priority
+        assert obs.due_date == local_today() + timedelta(days=7)  # default for high priority
     client.post(f"/observations/{obs_id}/move", data={"action": "fix", "version": "3", "comment": "Bytt lampa"})
     client.post(f"/observations/{obs_id}/move", data={"action": "verify", "version": "4", "public": "y",
                                                         "comment": "Kontrollerat på plats"})

@@ -6,7 +6,7 @@ from walkapp.extensions import db
 from walkapp.models import Event, Observation, Participant, Role, Stop, User, Walk, WalkStatus
 
 from . import photo_samples as samples
-from .factories import HERE, count, make_observation, make_walk
+from .factories import HERE, count, local_today, make_observation, make_walk
 
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -203,15 +203,15 @@ def test_walk_list_shows_only_my_walks(app, client, users, auth):
 
 
 def test_walk_page_summarises_states_and_marks_overdue(app, client, users, auth):
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     from walkapp.models import Status
 
     with app.app_context():
         walk = make_walk(participants=[users[Role.walker]], code="SUMM22")
         make_observation(users[Role.walker], walk)
-        make_observation(users[Role.walker], walk, status=Status.assigned, due_date=date.today() - timedelta(days=1))
-        make_observation(users[Role.walker], walk, status=Status.assigned, due_date=date.today() + timedelta(days=9))
+        make_observation(users[Role.walker], walk, status=Status.assigned, due_date=local_today() - timedelta(days=1))
+        make_observation(users[Role.walker], walk, status=Status.assigned, due_date=local_today() + timedelta(days=9))
         walk_id = walk.id
     auth.login_as(Role.coordinator)
     html = client.get(f"/walks/{walk_id}").get_data(as_text=True)

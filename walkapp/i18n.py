@@ -1,6 +1,7 @@
 """Locale choice and locale-aware formatting (Flask-Babel)."""
 from __future__ import annotations
 
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app, session
@@ -27,6 +28,11 @@ def select_locale() -> str:
 def local_zone() -> ZoneInfo:
     """The municipality's time zone (BABEL_DEFAULT_TIMEZONE): for local days, hours and input."""
     return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+
+
+def local_today() -> date:
+    """Today in the municipality: due dates and periods are local days (UTC is a day behind after midnight)."""
+    return datetime.now(local_zone()).date()
 
 
 def current_language() -> str:

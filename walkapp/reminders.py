@@ -9,7 +9,8 @@ from sqlalchemy import select
 from . import mail
 from .auth import links
 from .extensions import db
-from .models import Observation, Organisation, Role, Status, utcnow
+from .i18n import local_today
+from .models import Observation, Organisation, Role, Status
 
 TASK_STATES = (Status.assigned, Status.in_progress)
 
@@ -21,7 +22,7 @@ def period_key(today) -> str:
 
 def queue_reminders() -> int:
     """Queue one digest per member and week; a second run in the same week adds nothing."""
-    today = utcnow().date()
+    today = local_today()
     soon_until = today + timedelta(days=current_app.config["REMINDER_SOON_DAYS"])
     queued = 0
     for organisation in db.session.scalars(select(Organisation).filter_by(active=True)):

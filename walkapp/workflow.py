@@ -16,6 +16,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from .extensions import db
+from .i18n import local_today
 from .models import (
     Event,
     Follower,
@@ -144,7 +145,7 @@ def allowed_actions(user, obs: Observation) -> list[Action]:
 
 def default_due_date(priority: Priority, today: date | None = None) -> date:
     days = current_app.config["DUE_DAYS"][priority.value]  # configurable per deployment
-    return (today or utcnow().date()) + timedelta(days=int(days))
+    return (today or local_today()) + timedelta(days=int(days))
 
 
 def _check(user, action: Action, obs: Observation, data: MoveInput) -> None:
@@ -268,4 +269,4 @@ def add_comment(user, obs: Observation, text: str, public: bool = False) -> Even
 
 def is_overdue(obs: Observation, today: date | None = None) -> bool:
     return (obs.due_date is not None and obs.status in (Status.assigned, Status.in_progress)
-            and obs.due_date < (today or utcnow().date()))
+            and obs.due_date < (today or local_today()))

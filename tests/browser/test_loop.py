@@ -46,6 +46,7 @@ from walkapp.models import (
 
 from ..photo_samples import jpeg_with_orientation_and_gps
 from .conftest import ARTIFACTS, login, map_settled, serving, shot, wait_until
+from tests.factories import local_today
 
 COORDINATOR = "samordnare@demo.walkapp.se"
 RESPONDER = "hus@demo.walkapp.se"
@@ -437,7 +438,7 @@ def add_task(app, description: str, due: date, north: float, code: str = "skadeg
         db.session.flush()
         workflow.move(coordinator, obs, workflow.Action.accept)
         workflow.move(coordinator, obs, workflow.Action.assign, workflow.MoveInput(
-            organisation=organisation, priority=Priority.high, due_date=date.today() + timedelta(days=7)))
+            organisation=organisation, priority=Priority.high, due_date=local_today() + timedelta(days=7)))
         obs.due_date = due
         db.session.commit()
         return obs.id
@@ -446,8 +447,8 @@ def add_task(app, description: str, due: date, north: float, code: str = "skadeg
 def test_my_tasks_on_a_phone_after_signing_in_by_link(phone, live_server, smtp):
     base = live_server.url
     app = live_server.app
-    soon = add_task(app, "Dörren till soprummet går inte att låsa", date.today() + timedelta(days=3), 0.002)
-    late = add_task(app, "Trasigt lås på cykelförrådet", date.today() - timedelta(days=2), 0.004)
+    soon = add_task(app, "Dörren till soprummet går inte att låsa", local_today() + timedelta(days=3), 0.002)
+    late = add_task(app, "Trasigt lås på cykelförrådet", local_today() - timedelta(days=2), 0.004)
     with app.app_context():
         organisation = db.session.scalar(db.select(Organisation).filter_by(name=ORGANISATION))
         expected = db.session.scalars(
@@ -460,7 +461,7 @@ def test_my_tasks_on_a_phone_after_signing_in_by_link(phone, live_server, smtp):
                                             Observation.organisation_id != organisation.id)).all()
         assert others, "the demo has other organisations' tasks too"
         # The demo's own task (in progress) is due later than both.
-        assert all(o.due_date > date.today() + timedelta(days=3) for o in expected if o.id not in (soon, late))
+        assert all(o.due_date > local_today() + timedelta(days=3) for o in expected if o.id not in (soon, late))
     assert {soon, late} < expected_ids
 
     # Sign in with a link by mail, on the phone.

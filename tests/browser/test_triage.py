@@ -8,7 +8,7 @@ Every page talks to 127.0.0.1 only and is in Swedish.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -31,6 +31,7 @@ from walkapp.models import (
 )
 
 from .conftest import login, map_settled, shot
+from tests.factories import local_today
 
 COORDINATOR = "samordnare@demo.walkapp.se"
 COORDINATOR_NAME = "Sara Samordnare"
@@ -195,7 +196,7 @@ def test_coordinator_triages_an_item_from_new_to_done_on_a_laptop(browse, live_s
         assert_recent_step(steps.filter(has_text=step), COORDINATOR_NAME)
     assigned = steps.filter(has_text="Bedömd → Tilldelad").inner_text()
     week = timedelta(days=7)  # the default for high priority
-    due = {(date.today() + week).isoformat(), (datetime.now(timezone.utc).date() + week).isoformat()}
+    due = {(local_today() + week).isoformat(), (datetime.now(timezone.utc).date() + week).isoformat()}
     assert "HEMAB, Hög" in assigned and any(d in assigned for d in due), assigned
     shot(page, "triage-item-laptop.png")
 
@@ -386,7 +387,7 @@ def hostile_item(app) -> tuple[int, int]:
         db.session.flush()
         workflow.move(coordinator, obs, workflow.Action.accept)
         workflow.move(coordinator, obs, workflow.Action.assign, workflow.MoveInput(
-            organisation=organisation, priority=Priority.high, due_date=date.today() + timedelta(days=7)))
+            organisation=organisation, priority=Priority.high, due_date=local_today() + timedelta(days=7)))
         db.session.commit()
         assert coordinator.role is Role.coordinator
         return obs.id, walk.id

@@ -11,8 +11,8 @@ from datetime import date, datetime, time, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import and_, case, or_, select
 
-from ..i18n import local_zone
-from ..models import Category, Kind, Observation, Priority, Source, Status, utcnow
+from ..i18n import local_today, local_zone
+from ..models import Category, Kind, Observation, Priority, Source, Status
 
 OVERDUE_STATES = (Status.assigned, Status.in_progress)
 
@@ -147,7 +147,7 @@ class ObservationFilter:
         if self.priority is not None:
             conditions.append(Observation.priority == self.priority)
         if self.overdue:
-            conditions.append(and_(Observation.status.in_(OVERDUE_STATES), Observation.due_date < utcnow().date()))
+            conditions.append(and_(Observation.status.in_(OVERDUE_STATES), Observation.due_date < local_today()))
         zone = local_zone()
         if self.date_from:
             conditions.append(Observation.created_at >= datetime.combine(self.date_from, time.min, zone))

@@ -9,9 +9,9 @@ from flask_babel import gettext as _
 from .. import maps
 from ..access import STAFF, allow
 from ..extensions import db
-from ..i18n import current_language
+from ..i18n import current_language, local_today
 from ..labels import SOURCE
-from ..models import Walk, utcnow
+from ..models import Walk
 from ..observations.filters import parse_polygon
 from . import bp, pdf, protocol, stats
 
@@ -49,7 +49,7 @@ def parse_scope(args, today: date) -> tuple[stats.Scope, str]:
 @bp.get("/lagesbild")
 @allow(*STAFF)
 def dashboard():
-    today = utcnow().date()
+    today = local_today()
     scope, period = parse_scope(request.args, today)
     data = stats.lagesbild(scope, today)
     lang = current_language()

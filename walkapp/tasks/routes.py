@@ -8,16 +8,16 @@ from sqlalchemy import case, nulls_last, select
 from .. import maps, workflow
 from ..access import allow
 from ..extensions import db
-from ..i18n import current_language
+from ..i18n import current_language, local_today
 from ..labels import PRIORITY, STATUS
-from ..models import Observation, Role, Status, utcnow
+from ..models import Observation, Role, Status
 from . import bp
 
 OPEN_TASK_STATES = (Status.assigned, Status.in_progress)
 
 
 def open_tasks(user):
-    today = utcnow().date()
+    today = local_today()
     return db.session.scalars(
         select(Observation)
         .where(Observation.organisation_id == user.organisation_id, Observation.status.in_(OPEN_TASK_STATES))
