@@ -37,10 +37,17 @@
   }
   function moveTo(latlng, zoom, acc, status) {
     placedAt = L.latLng(latlng);
-    placing = true;
-    try { map.setView(placedAt, zoom || Math.max(map.getZoom(), 18)); } finally { placing = false; }
     setPlace(placedAt, acc);
     whereStatus.textContent = status || msg("chosen");
+    var target = placedAt;
+    function jump() {
+      if (placedAt !== target) return;  // a newer place was chosen meanwhile
+      // No glide: a glide, or a zoom still under way, would end off the place and count as a pan.
+      placing = true;
+      try { map.setView(target, zoom || Math.max(map.getZoom(), 18), { animate: false }); } finally { placing = false; }
+    }
+    // Leaflet ignores a new view while a zoom animation runs and ends that zoom where it was going.
+    if (map._animatingZoom) map.once("zoomend", jump); else jump();
   }
   map.on("moveend", function () {
     // The move we made ourselves keeps its GPS accuracy; a user's pan replaces it.
