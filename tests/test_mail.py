@@ -8,19 +8,36 @@ from email import policy as email_policy
 import pytest
 from aiosmtpd.controller import Controller
 
+from walkapp import mail
 from walkapp.extensions import db
 from walkapp.models import Follower, LoginLink, Observation, OutboxMail, Role, Status, User, utcnow
 
 from .factories import local_today, make_observation, make_walk
 
 
-class Inbox:
+BASE_URL = "https://trygg.kommun.example"
+
+
+class Handler:
     def __init__(self):
-        self.messages = []
+        self.received = []
 
     async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.content, policy=email_policy.default))
+        self.received.append(email.message_from_bytes(envelope.content, policy=email_policy.default))
         return "250 OK"
+
+
+class Inbox:
+    """An aiosmtpd server's mail (start it with Controller(inbox.handler, …))."""
+
+    def __init__(self):
+        self.handler = Handler()
+
+    @property
+    def messages(self):
+        """What arrived once the app's mail thread has sent everything handed to it."""
+        assert mail.wait_idle(30)
+        return self.handler.received
 
     def to(self, address):
         return [m for m in self.messages if m["To"] == address]
@@ -40,7 +57,7 @@ def smtp_port():
 @pytest.fixture
 def smtp(smtp_port):
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
+    controller = Controller(inbox.handler, hostname="127.0.0.1", port=smtp_port)
     controller.start()
     inbox.controller = controller
     yield inbox
@@ -50,7 +67,7 @@ def smtp(smtp_port):
 @pytest.fixture
 def app(app_factory, smtp_port):
     return app_factory(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_port, MAIL_TIMEOUT=3,
-                       MAIL_DEFAULT_SENDER="walkapp <noreply@kommun.example>")
+                       MAIL_DEFAULT_SENDER="walkapp <noreply@kommun.example>", BASE_URL=BASE_URL)
 
 
 @pytest.fixture
@@ -70,7 +87,8 @@ def body(message) -> str:
 
 
 def link_in(message) -> str:
-    return re.search(r"http://localhost(/login/link/[\w-]+)", body(message)).group(1)
+    """The sign-in link's path; every link in a mail is on BASE_URL."""
+    return re.search(re.escape(BASE_URL) + r"(/login/link/[\w-]+)", body(message)).group(1)
 
 
 def assign(client, obs_id, org_id, version=1):
@@ -106,6 +124,7 @@ def test_assigning_mails_each_member_a_link_that_opens_the_task(app, client, smt
 def test_smtp_down_assign_succeeds_and_send_mail_delivers_once(app, client, smtp_port, users, auth, team):
     auth.login_as(Role.coordinator)
     assert assign(client, team["obs"], team["org"]).status_code == 302  # no SMTP server at all
+    assert mail.wait_idle(30)  # the mail thread has tried
     with app.app_context():
         waiting = db.session.scalars(db.select(OutboxMail)).all()
         assert len(waiting) == 2 and all(m.sent_at is None and m.attempts == 1 and m.last_error for m in waiting)
@@ -114,7 +133,7 @@ def test_smtp_down_assign_succeeds_and_send_mail_delivers_once(app, client, smtp
             m.next_attempt_at = utcnow()
         db.session.commit()
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
+    controller = Controller(inbox.handler, hostname="127.0.0.1", port=smtp_port)
     controller.start()
     try:
         runner = app.test_cli_runner()
@@ -129,6 +148,7 @@ def test_smtp_down_assign_succeeds_and_send_mail_delivers_once(app, client, smtp
 def test_backoff_waits_before_retrying(app, client, users, auth, team):
     auth.login_as(Role.coordinator)
     assign(client, team["obs"], team["org"])
+    assert mail.wait_idle(30)  # the mail thread has tried
     result = app.test_cli_runner().invoke(args=["send-mail"])
     assert "Sent 0, failed 0" in result.output  # not due yet: the first retry waits two minutes
 
@@ -225,7 +245,7 @@ def test_reminders_twice_send_once(app, smtp, users, team):
     assert len(mails) == 1 and len(smtp.messages) == 2
     text = body(mails[0])
     assert f"#{team['obs']}" in text and f"#{soon_id}" in text and "Försenade" in text
-    assert re.search(r"http://127\.0\.0\.1:5000/login/link/", text)
+    assert re.search(re.escape(BASE_URL) + r"/login/link/", text)
 
 
 def test_invited_member_gets_a_sign_in_mail(app, client, smtp, users, auth, team):

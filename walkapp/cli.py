@@ -146,7 +146,8 @@ def send_mail_command() -> None:
     from . import mail
 
     sent, failed = mail.send_due()
-    click.echo(f"Sent {sent}, failed {failed} (will retry).")
+    # Counts only: no address or link in the output (it goes to cron's mail and logs).
+    click.echo(f"Sent {sent}, failed {failed}.")
     if failed:
         raise SystemExit(1)
 
@@ -157,9 +158,8 @@ def send_reminders_command() -> None:
     """Mail each organisation's members a digest of overdue and soon-due tasks (once a week)."""
     from . import mail, reminders
 
-    with mail.links_context():
-        queued = reminders.queue_reminders()
-        sent, failed = mail.send_committed()
+    queued = reminders.queue_reminders()
+    sent, failed = mail.send_committed()
     click.echo(f"Queued {queued} reminders; sent {sent}, failed {failed} (will retry).")
 
 
