@@ -31,7 +31,7 @@ from email.utils import make_msgid
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app, g, render_template
+from flask import current_app, g, has_request_context, render_template
 from flask_babel import force_locale
 from sqlalchemy import event, or_, select, update
 
@@ -264,9 +264,10 @@ class Sender:
                 with app.app_context():
                     try:
                         function(*args)
-                    except Exception:
+                    except Exception as exc:
                         db.session.rollback()
-                        app.logger.exception("background mail job failed")
+                        # The type only: a message or traceback may carry an address or a link.
+                        app.logger.error("mail job %s failed (%s)", function.__name__, type(exc).__name__)
             finally:
                 jobs.task_done()
 
@@ -286,8 +287,11 @@ sender = Sender()
 
 
 def later(function, *args) -> None:
-    """Run function(*args) in an app context after the response, on the sender thread."""
-    sender.submit(current_app._get_current_object(), function, *args)
+    """Run function(*args) in an app context on the sender thread, after the response when in a request."""
+    if has_request_context():
+        g.setdefault("mail_jobs", []).append((function, args))
+    else:
+        sender.submit(current_app._get_current_object(), function, *args)
 
 
 def wait_idle(timeout: float = 60) -> bool:
@@ -297,7 +301,11 @@ def wait_idle(timeout: float = 60) -> bool:
 def init_app(app) -> None:
     @app.teardown_request
     def send_new_mail(exc=None):
-        """Hand the request's committed mails to the sender thread; SMTP is never called in here."""
+        """Hand the request's committed mails and mail jobs to the sender thread, once the response
+        is made; SMTP is never called in the request."""
+        app = current_app._get_current_object()
         ids = g.pop("mail_to_send", None)
         if ids:
-            later(send, ids)
+            sender.submit(app, send, ids)
+        for function, args in g.pop("mail_jobs", []):
+            sender.submit(app, function, *args)
