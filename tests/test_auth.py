@@ -140,3 +140,9 @@ def test_requests_for_other_hosts_are_refused(app, client, users, method, path):
     # the site's own names still work
     for host in ("localhost", "127.0.0.1:5000"):
         assert client.get("/login", headers={"Host": host}).status_code == 200
+
+
+def test_api_requests_for_other_hosts_get_json(client):
+    response = client.get("/api/v1/observations", headers={"Host": "evil.example"})
+    assert response.status_code == 400
+    assert response.get_json()["errors"][0]["message"] == "Webbplatsen finns inte på den här adressen."

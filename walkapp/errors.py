@@ -34,6 +34,8 @@ def init_app(app):
     @app.errorhandler(SecurityError)
     def unknown_host(error):
         """A Host header not in TRUSTED_HOSTS: no URL can be built for it, so a page of its own."""
+        if request.path.startswith("/api/"):
+            return render_error(400, _("This site is not found at this address."), field="host")
         return render_template("errors/unknown_host.html", site=current_app.config["BASE_URL"]), 400
 
     @app.errorhandler(HTTPException)
