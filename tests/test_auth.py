@@ -1,5 +1,8 @@
+import pytest
+
+from walkapp import mail
 from walkapp.extensions import db
-from walkapp.models import Role, User
+from walkapp.models import LoginLink, Role, User
 
 from .conftest import PASSWORD
 
@@ -122,3 +125,24 @@ def test_a_successful_sign_in_clears_the_failures(app, client, users):
     assert client.post("/login", data={"email": "walker@example.se", "password": PASSWORD}).status_code == 302
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(LoginFailure.id))) == 0
+
+
+@pytest.mark.parametrize("method, path", [("get", "/"), ("get", "/login"), ("post", "/login/link")])
+def test_requests_for_other_hosts_are_refused(app, client, users, method, path):
+    """A Host header the site does not serve gets a clear 400 page (never a link built from it)."""
+    response = getattr(client, method)(path, data={"email": "walker@example.se"}, headers={"Host": "evil.example"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "Webbplatsen finns inte på den här adressen." in page
+    assert 'href="http://127.0.0.1:5000"' in page and "evil.example" not in page
+    assert mail.wait_idle(30)
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(LoginLink.id))) == 0
+    # the site's own names still work
+    for host in ("localhost", "127.0.0.1:5000"):
+        assert client.get("/login", headers={"Host": host}).status_code == 200
+
+
+def test_api_requests_for_other_hosts_get_json(client):
+    response = client.get("/api/v1/observations", headers={"Host": "evil.example"})
+    assert response.status_code == 400
+    assert response.get_json()["errors"][0]["message"] == "Webbplatsen finns inte på den här adressen."

@@ -117,3 +117,14 @@ def test_help_works_before_any_secret_key_exists(clean_env):
         "Error: SECRET_KEY is not set. Set the SECRET_KEY environment variable "
         "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')."
     ]
+
+
+def test_trusted_hosts_default_to_base_url_and_local_names(clean_env, monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "a-long-enough-secret-key-0123")
+    monkeypatch.setenv("WALKAPP_BASE_URL", "https://trygg.kommun.example/walkapp")
+    assert create_app().config["TRUSTED_HOSTS"] == ["trygg.kommun.example", "localhost", "127.0.0.1"]
+    monkeypatch.setenv("WALKAPP_TRUSTED_HOSTS", "trygg.kommun.example, .intra.kommun.example")
+    assert create_app().config["TRUSTED_HOSTS"] == ["trygg.kommun.example", ".intra.kommun.example"]
+    monkeypatch.setenv("WALKAPP_TRUSTED_HOSTS", " , ")
+    with pytest.raises(StartupError, match="TRUSTED_HOSTS"):
+        create_app()

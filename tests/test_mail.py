@@ -8,19 +8,44 @@ from email import policy as email_policy
 import pytest
 from aiosmtpd.controller import Controller
 
+from walkapp import mail
 from walkapp.extensions import db
 from walkapp.models import Follower, LoginLink, Observation, OutboxMail, Role, Status, User, utcnow
 
+from .conftest import AuthActions
 from .factories import local_today, make_observation, make_walk
 
 
-class Inbox:
+BASE_URL = "https://trygg.kommun.example"
+
+
+class Handler:
     def __init__(self):
-        self.messages = []
+        self.received = []
+        self.refuse = set()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.content, policy=email_policy.default))
+        self.received.append(email.message_from_bytes(envelope.content, policy=email_policy.default))
         return "250 OK"
+
+
+class Inbox:
+    """An aiosmtpd server's mail (start it with Controller(inbox.handler, …))."""
+
+    def __init__(self):
+        self.handler = Handler()
+
+    @property
+    def messages(self):
+        """What arrived once the app's mail thread has sent everything handed to it."""
+        assert mail.wait_idle(30)
+        return self.handler.received
 
     def to(self, address):
         return [m for m in self.messages if m["To"] == address]
@@ -40,7 +65,7 @@ def smtp_port():
 @pytest.fixture
 def smtp(smtp_port):
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
+    controller = Controller(inbox.handler, hostname="127.0.0.1", port=smtp_port)
     controller.start()
     inbox.controller = controller
     yield inbox
@@ -50,7 +75,7 @@ def smtp(smtp_port):
 @pytest.fixture
 def app(app_factory, smtp_port):
     return app_factory(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_port, MAIL_TIMEOUT=3,
-                       MAIL_DEFAULT_SENDER="walkapp <noreply@kommun.example>")
+                       MAIL_DEFAULT_SENDER="walkapp <noreply@kommun.example>", BASE_URL=BASE_URL)
 
 
 @pytest.fixture
@@ -70,7 +95,8 @@ def body(message) -> str:
 
 
 def link_in(message) -> str:
-    return re.search(r"http://localhost(/login/link/[\w-]+)", body(message)).group(1)
+    """The sign-in link's path; every link in a mail is on BASE_URL."""
+    return re.search(re.escape(BASE_URL) + r"(/login/link/[\w-]+)", body(message)).group(1)
 
 
 def assign(client, obs_id, org_id, version=1):
@@ -106,6 +132,7 @@ def test_assigning_mails_each_member_a_link_that_opens_the_task(app, client, smt
 def test_smtp_down_assign_succeeds_and_send_mail_delivers_once(app, client, smtp_port, users, auth, team):
     auth.login_as(Role.coordinator)
     assert assign(client, team["obs"], team["org"]).status_code == 302  # no SMTP server at all
+    assert mail.wait_idle(30)  # the mail thread has tried
     with app.app_context():
         waiting = db.session.scalars(db.select(OutboxMail)).all()
         assert len(waiting) == 2 and all(m.sent_at is None and m.attempts == 1 and m.last_error for m in waiting)
@@ -114,7 +141,7 @@ def test_smtp_down_assign_succeeds_and_send_mail_delivers_once(app, client, smtp
             m.next_attempt_at = utcnow()
         db.session.commit()
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
+    controller = Controller(inbox.handler, hostname="127.0.0.1", port=smtp_port)
     controller.start()
     try:
         runner = app.test_cli_runner()
@@ -129,6 +156,7 @@ def test_smtp_down_assign_succeeds_and_send_mail_delivers_once(app, client, smtp
 def test_backoff_waits_before_retrying(app, client, users, auth, team):
     auth.login_as(Role.coordinator)
     assign(client, team["obs"], team["org"])
+    assert mail.wait_idle(30)  # the mail thread has tried
     result = app.test_cli_runner().invoke(args=["send-mail"])
     assert "Sent 0, failed 0" in result.output  # not due yet: the first retry waits two minutes
 
@@ -225,7 +253,7 @@ def test_reminders_twice_send_once(app, smtp, users, team):
     assert len(mails) == 1 and len(smtp.messages) == 2
     text = body(mails[0])
     assert f"#{team['obs']}" in text and f"#{soon_id}" in text and "Försenade" in text
-    assert re.search(r"http://127\.0\.0\.1:5000/login/link/", text)
+    assert re.search(re.escape(BASE_URL) + r"/login/link/", text)
 
 
 def test_invited_member_gets_a_sign_in_mail(app, client, smtp, users, auth, team):
@@ -254,3 +282,176 @@ def test_guest_who_left_an_email_hears_back(app, client, smtp, users, auth):
                                                         "public": "y"})
     mails = smtp.to("gast@example.se")
     assert len(mails) == 1 and "inte att åtgärdas" in body(mails[0]) and "Privat fastighet" in body(mails[0])
+
+
+URL = re.compile(r"https?://[^\s\"'<>]+")
+
+
+def urls_in(message) -> list[str]:
+    return URL.findall(body(message)) + URL.findall(message.get_body(("html",)).get_content())
+
+
+def test_every_link_in_every_mail_is_on_base_url_whatever_the_host(app, smtp, users, auth, team):
+    """Item 1: a poisoned Host header (here even one the site was told to trust) never reaches a mail."""
+    base = "https://trygg.kommun.example/walkapp"
+    app.config.update(BASE_URL=base, TRUSTED_HOSTS=["evil.example", "localhost"])
+    with app.app_context():
+        walk = make_walk(code="HOST22")
+        obs = db.session.get(Observation, team["obs"])
+        obs.walk_id, obs.is_public = walk.id, True
+        db.session.get(User, users[Role.responder]).organisation.email = "kontakt@bolaget.se"
+        db.session.add(Follower(observation_id=team["obs"], email="boende@example.se"))
+        db.session.commit()
+    evil = app.test_client()
+    evil.environ_base["HTTP_HOST"] = "evil.example"
+    poisoned = AuthActions(evil)
+    poisoned.login_as(Role.coordinator)
+    assert assign(evil, team["obs"], team["org"], version=2).status_code == 302  # task_assigned (+ contact)
+    evil.post(f"/admin/organisations/{team['org']}/members", data={"name": "Nina Ny", "email": "nina@bolaget.se"})
+    poisoned.logout()
+    poisoned.login_as(Role.responder)
+    evil.post(f"/observations/{team['obs']}/move",  # task_update to the coordinator, follower_update
+              data={"action": "fix", "version": "3", "comment": "Ny armatur", "public": "y"})
+    evil.post("/logout")
+    evil.post("/login/link", data={"email": "walker@example.se"})  # login_link
+    templates = {"responder@example.se", "kontakt@bolaget.se", "nina@bolaget.se", "coordinator@example.se",
+                 "boende@example.se", "walker@example.se"}
+    assert {m["To"] for m in smtp.messages} == templates | {"kollega@bolaget.se"}
+    for message in smtp.messages:
+        found = urls_in(message)
+        assert found and all(url.startswith(base + "/") for url in found), (message["To"], found)
+        assert "evil.example" not in message.as_string()
+    # the link (path prefix kept) works on the real site
+    link = next(u for u in urls_in(smtp.to("walker@example.se")[0]) if "/login/link/" in u)
+    fresh = app.test_client()
+    assert fresh.post(link.removeprefix(base)).status_code == 302
+    assert "Inloggad som" in fresh.get("/").get_data(as_text=True)
+
+
+def listen_and_never_answer(port: int) -> socket.socket:
+    """An SMTP server that hangs: accepts connections and never says a word."""
+    server = socket.socket()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind(("127.0.0.1", port))
+    server.listen(16)
+    return server
+
+
+def statements_in_this_thread(app):
+    """Count the SQL statements the request runs (the mail thread's own are not the request's)."""
+    import threading
+
+    from sqlalchemy import event
+
+    counted = {"n": 0}
+    me = threading.get_ident()
+
+    def count(*args):
+        if threading.get_ident() == me:
+            counted["n"] += 1
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", count)
+    return counted
+
+
+def test_hanging_smtp_server_never_slows_a_request(app, smtp_port, users, auth, team):
+    """Item 10: the request answers at once whatever SMTP does, and alike for known and unknown addresses."""
+    import time
+
+    hanging = listen_and_never_answer(smtp_port)
+    try:
+        auth.login_as(Role.coordinator)
+        started = time.monotonic()
+        assert assign(auth._client, team["obs"], team["org"]).status_code == 302
+        assert time.monotonic() - started < 2  # MAIL_TIMEOUT is 3 s: SMTP was not waited for
+        anonymous = app.test_client()
+        statements = statements_in_this_thread(app)
+        timings, counts = {}, {}
+        for address in ("walker@example.se", "nobody@example.se", "walker@example.se", "nobody@example.se"):
+            statements["n"] = 0
+            started = time.monotonic()
+            assert anonymous.post("/login/link", data={"email": address}).status_code == 200
+            timings.setdefault(address, []).append(time.monotonic() - started)
+            counts.setdefault(address, set()).add(statements["n"])
+        assert max(max(t) for t in timings.values()) < 2
+        # the same work in the request, whether or not the address exists
+        assert counts["walker@example.se"] == counts["nobody@example.se"]
+        assert mail.wait_idle(60)
+        with app.app_context():
+            waiting = db.session.scalars(db.select(OutboxMail)).all()
+            assert len(waiting) == 4  # two task mails, two sign-in links
+            assert all(m.sent_at is None and m.failed_at is None and m.attempts == 1 and m.last_error
+                       for m in waiting)
+            for m in waiting:  # as if the backoff time had passed
+                m.next_attempt_at = utcnow()
+            db.session.commit()
+    finally:
+        hanging.close()
+    inbox = Inbox()
+    controller = Controller(inbox.handler, hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    try:
+        result = app.test_cli_runner().invoke(args=["send-mail"])
+        assert result.exit_code == 0 and "Sent 4, failed 0" in result.output
+        assert len(inbox.to("walker@example.se")) == 2 and not inbox.to("nobody@example.se")
+    finally:
+        controller.stop()
+
+
+def test_sent_mails_keep_no_link_at_rest(app, client, smtp, users):
+    """Item 6: once sent, the bodies (with their live sign-in links) are gone; the audit stays."""
+    client.post("/login/link", data={"email": "walker@example.se"})
+    token = link_in(smtp.messages[0]).rsplit("/", 1)[1]
+    with app.app_context():
+        sent = db.session.scalar(db.select(OutboxMail))
+        assert sent.sent_at is not None and sent.recipient == "walker@example.se" and sent.subject
+        assert sent.body_text == sent.body_html == ""
+        for table in ("outbox_mail", "login_link"):  # the token is nowhere in the database
+            rows = db.session.execute(db.text(f"SELECT * FROM {table}")).all()
+            assert rows and not any(token in str(value) for row in rows for value in row)
+    assert client.post(link_in(smtp.messages[0])).status_code == 302  # and the mailed link works
+
+
+def test_a_broken_or_refused_address_fails_alone(app, smtp, users, caplog):
+    """Item 9: one bad address (an old row, or one the server refuses) is failed for good; the rest go."""
+    refused = "gone@example.se"
+    smtp.handler.refuse = {refused}
+    bad = "a@x.org\r\nBcc: everyone@example.org"
+    with app.app_context():
+        for recipient in (bad, "first@example.se", refused, "second@example.se"):
+            mail.queue(recipient, "login_link", None, name="X", url="https://trygg.kommun.example/login/link/SECRET",
+                       minutes=15)
+        db.session.commit()
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["send-mail"])
+    assert result.exit_code == 1 and "Sent 2, failed 2" in result.output
+    assert "@" not in result.output and "SECRET" not in result.output and "SECRET" not in caplog.text
+    assert "example.se" not in caplog.text
+    assert sorted(m["To"] for m in smtp.messages) == ["first@example.se", "second@example.se"]
+    with app.app_context():
+        failed = db.session.scalars(db.select(OutboxMail).where(OutboxMail.failed_at.is_not(None))).all()
+        assert sorted(m.recipient for m in failed) == sorted([bad, refused])
+        assert all(m.sent_at is None and m.body_text == m.body_html == "" and m.last_error for m in failed)
+        for m in failed:
+            m.next_attempt_at = utcnow() - timedelta(days=1)
+        db.session.commit()
+    again = runner.invoke(args=["send-mail"])  # failed for good: not retried
+    assert again.exit_code == 0 and "Sent 0, failed 0" in again.output
+
+
+@pytest.mark.parametrize("address", ["a@x.org\r\nBcc: b@y.org", "a@x.org\nb@y.org", "a@x.org, b@y.org",
+                                     "Anna <a@x.org>"])
+def test_addresses_are_checked_where_they_enter(app, client, users, auth, team, address):
+    """Item 9: one plain address, no line breaks, wherever an address is typed in."""
+    with app.app_context():
+        make_walk(code="MAIL22")
+    guest = app.test_client()
+    response = guest.post("/j/MAIL22", data={"name": "Gäst", "role_label": "resident", "email": address})
+    assert response.status_code == 400
+    auth.login_as(Role.coordinator)
+    response = client.post(f"/admin/organisations/{team['org']}/members", data={"name": "Nina", "email": address})
+    assert response.status_code == 400 and "Nina" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(User.id)).filter_by(name="Nina")) == 0
+        assert db.session.scalar(db.select(db.func.count(OutboxMail.id))) == 0

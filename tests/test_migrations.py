@@ -215,3 +215,21 @@ def test_step_down_and_up_again_keeps_rows(migrated_app, revision):
     assert current_revision(db.engine) == revision
     assert primary_keys(db.engine, kept) == kept
     assert_foreign_keys_hold(db.engine)
+
+
+def test_upgrade_blanks_the_bodies_of_sent_mails(migrated_app):
+    """Mails sent before c4e8a2f1b9d3 kept live sign-in links in their bodies; unsent ones still need theirs."""
+    migrate_to(migrated_app, "a1d359daf2fa")
+    now = datetime.now(timezone.utc)
+    with db.engine.begin() as connection:
+        for sent_at in (now, None):
+            connection.execute(text(
+                "INSERT INTO outbox_mail (recipient, subject, body_text, body_html, created_at, attempts,"
+                " next_attempt_at, sent_at, last_error) VALUES ('a@example.se', 'Länk', 'https://x/login/link/T',"
+                " '<a href=\"https://x/login/link/T\">', :now, 1, :now, :sent_at, '')"), {"now": now, "sent_at": sent_at})
+    migrate_to(migrated_app, "c4e8a2f1b9d3")
+    with db.engine.connect() as connection:
+        rows = connection.execute(text(
+            "SELECT sent_at IS NOT NULL, body_text, body_html, failed_at FROM outbox_mail ORDER BY id")).all()
+    assert [(bool(sent), text_, html, failed) for sent, text_, html, failed in rows] == [
+        (True, "", "", None), (False, "https://x/login/link/T", '<a href="https://x/login/link/T">', None)]

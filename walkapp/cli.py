@@ -46,12 +46,13 @@ def demo_command(port: int, password: str) -> None:
     from . import create_app, demo
 
     app = create_app(local=True)
-    # Plain http on 127.0.0.1: a Secure cookie would never be sent back.
-    app.config.update(SESSION_COOKIE_SECURE=False, REMEMBER_COOKIE_SECURE=False)
+    url = f"http://127.0.0.1:{port}/"
+    # Plain http on 127.0.0.1: a Secure cookie would never be sent back. Mails link to this server.
+    app.config.update(SESSION_COOKIE_SECURE=False, REMEMBER_COOKIE_SECURE=False, BASE_URL=url.rstrip("/"),
+                      TRUSTED_HOSTS=list(dict.fromkeys([*app.config["TRUSTED_HOSTS"], "127.0.0.1", "localhost"])))
     with app.app_context():
         demo.prepare_database()  # the same upgrade as `walkapp db upgrade`, with its copy
         logins = demo.seed(password)
-    url = f"http://127.0.0.1:{port}/"
     click.echo(f"\nwalkapp demo running at {url}\n")
     click.echo("Demo logins (password: %s):" % password)
     for role, email in logins:
@@ -146,7 +147,8 @@ def send_mail_command() -> None:
     from . import mail
 
     sent, failed = mail.send_due()
-    click.echo(f"Sent {sent}, failed {failed} (will retry).")
+    # Counts only: no address or link in the output (it goes to cron's mail and logs).
+    click.echo(f"Sent {sent}, failed {failed}.")
     if failed:
         raise SystemExit(1)
 
@@ -157,9 +159,8 @@ def send_reminders_command() -> None:
     """Mail each organisation's members a digest of overdue and soon-due tasks (once a week)."""
     from . import mail, reminders
 
-    with mail.links_context():
-        queued = reminders.queue_reminders()
-        sent, failed = mail.send_committed()
+    queued = reminders.queue_reminders()
+    sent, failed = mail.send_committed()
     click.echo(f"Queued {queued} reminders; sent {sent}, failed {failed} (will retry).")
 
 

@@ -12,6 +12,7 @@ import os
 import secrets
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 from flask import Flask
@@ -56,8 +57,13 @@ class Defaults:
     PHOTOS_PER_OBSERVATION = 5
     MAX_CONTENT_LENGTH = 5 * 20 * 1024 * 1024 + 1024 * 1024
     DUPLICATE_RADIUS_M = 25
-    # Links to this site in e-mails (and wherever no request tells the address).
+    # The site's own address: every link in a mail is built from it, never from the request
+    # (whose Host header anyone can choose). A path prefix is kept (https://x.se/walkapp).
     BASE_URL = "http://127.0.0.1:5000"
+    # Host names this site answers to; other hosts get a 400 page. None: BASE_URL's host,
+    # localhost and 127.0.0.1. WALKAPP_TRUSTED_HOSTS takes a comma-separated list
+    # (".example.se" also allows its subdomains).
+    TRUSTED_HOSTS = None
     # Mail (the usual keys; set them as WALKAPP_MAIL_SERVER etc.).
     MAIL_SERVER = "localhost"
     MAIL_PORT = 25
@@ -113,6 +119,19 @@ def load(app: Flask, test_config: dict | None) -> None:
     else:
         app.config.update(test_config)
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_db_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config.get("TRUSTED_HOSTS"), app.config["BASE_URL"])
+
+
+def trusted_hosts(value, base_url: str) -> list[str]:
+    """The hosts Flask accepts (config TRUSTED_HOSTS): as configured, or BASE_URL's plus the local ones."""
+    if value is None:
+        value = [urlsplit(base_url).hostname or "", "localhost", "127.0.0.1"]
+    elif isinstance(value, str):
+        value = value.split(",")
+    hosts = [host.strip().lower() for host in value if host and host.strip()]
+    if not hosts:
+        raise StartupError("TRUSTED_HOSTS is empty: list the host names this site answers to.")
+    return list(dict.fromkeys(hosts))
 
 
 def normalise_db_url(url: str) -> str:

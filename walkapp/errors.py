@@ -1,8 +1,8 @@
 """Error pages in the site's layout (and JSON under /api/)."""
-from flask import jsonify, render_template, request
+from flask import current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 
 def messages() -> dict[int, str]:
@@ -30,6 +30,13 @@ def init_app(app):
             _("The form had expired or was sent from elsewhere. Go back, reload the page and try again."),
             field="csrf_token",  # the phone's outbox retries these with a fresh token
         )
+
+    @app.errorhandler(SecurityError)
+    def unknown_host(error):
+        """A Host header not in TRUSTED_HOSTS: no URL can be built for it, so a page of its own."""
+        if request.path.startswith("/api/"):
+            return render_error(400, _("This site is not found at this address."), field="host")
+        return render_template("errors/unknown_host.html", site=current_app.config["BASE_URL"]), 400
 
     @app.errorhandler(HTTPException)
     def http_error(error):

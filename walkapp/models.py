@@ -414,7 +414,11 @@ class LoginFailure(db.Model):
 
 
 class OutboxMail(db.Model):
-    """A mail written in the same transaction as the change it reports; sent after commit."""
+    """A mail written in the same transaction as the change it reports; sent after commit.
+
+    The bodies are blanked once it is sent or has failed for good (failed_at):
+    they may hold sign-in links.
+    """
 
     id: Mapped[int] = mapped_column(primary_key=True)
     recipient: Mapped[str] = mapped_column(String(254))
@@ -428,6 +432,8 @@ class OutboxMail(db.Model):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     claimed_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, index=True)
+    # Will never be sent (a broken address, refused by the SMTP server): not retried.
+    failed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     last_error: Mapped[str] = mapped_column(Text, default="")
 
 

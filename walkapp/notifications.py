@@ -4,7 +4,6 @@ The mails are queued in the same transaction as the move (see mail.py).
 """
 from __future__ import annotations
 
-from flask import url_for
 from flask_babel import force_locale
 
 from . import mail
@@ -20,7 +19,8 @@ def _category(obs: Observation, locale: str | None) -> str:
 
 
 def task_url(obs: Observation) -> str:
-    return url_for("observations.detail", obs_id=obs.id)
+    """Where a task link leads after signing in (a path on this site)."""
+    return mail.site_path("observations.detail", obs_id=obs.id)
 
 
 def notify_assigned(obs: Observation, event: Event) -> None:
@@ -41,7 +41,7 @@ def notify_assigned(obs: Observation, event: Event) -> None:
             contact, "task_assigned", None, dedupe_key=f"event:{event.id}:{contact}",
             name=obs.organisation.name, obs=obs, category=_category(obs, None),
             priority=str(PRIORITY[obs.priority]), due=obs.due_date.isoformat(), comment="",
-            url=url_for("auth.request_link", _external=True),
+            url=mail.site_url("auth.request_link"),
         )
 
 
@@ -65,13 +65,13 @@ def notify_coordinator(obs: Observation, event: Event, organisation_name: str) -
             user.email, "task_update", user.locale, dedupe_key=f"event:{event.id}:{user.email}",
             name=user.name, obs=obs, category=_category(obs, user.locale), action=event.action,
             actor=event.actor.name if event.actor else "", organisation=organisation_name,
-            comment=event.comment, url=url_for("observations.detail", obs_id=obs.id, _external=True),
+            comment=event.comment, url=mail.site_url("observations.detail", obs_id=obs.id),
         )
 
 
 def notify_followers(obs: Observation, event: Event) -> None:
     """Reporters who asked to hear back: fixed, verified or will not be fixed."""
-    walk_url = (url_for("public.walk", token=obs.walk.public_token, _external=True)
+    walk_url = (mail.site_url("public.walk", token=obs.walk.public_token)
                 if obs.walk is not None and obs.is_public else "")
     comment = event.comment if event.visibility is Visibility.public else ""
     for follower in db.session.scalars(db.select(Follower).filter_by(observation_id=obs.id)):
@@ -85,8 +85,7 @@ def notify_followers(obs: Observation, event: Event) -> None:
 @observation_moved.connect
 def on_move(obs: Observation, event: Event) -> None:
     db.session.flush()  # ids for the links and dedupe keys
-    with mail.links_context():
-        _notify(obs, event)
+    _notify(obs, event)
 
 
 def _notify(obs: Observation, event: Event) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import current_app, url_for
+from flask import current_app
 from sqlalchemy import select
 
 from . import mail
@@ -42,7 +42,7 @@ def queue_reminders() -> int:
             queued += mail.queue(
                 user.email, "reminder", user.locale, dedupe_key=key, name=user.name,
                 organisation=organisation, overdue=overdue, soon=soon,
-                url=links.for_task(user, url_for("tasks.index")),
+                url=links.for_task(user, mail.site_path("tasks.index")),
             ) is not None
     db.session.commit()
     return queued

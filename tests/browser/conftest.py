@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 from werkzeug.serving import make_server
 
-from walkapp import demo
+from walkapp import demo, mail
 from walkapp.categories import seed_default_categories
 from walkapp.extensions import db
 
@@ -70,12 +70,14 @@ def serving(tmp_path, database_url, **config):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     server.url = f"http://127.0.0.1:{server.server_port}"
+    app.config["BASE_URL"] = server.url  # as `walkapp demo` does: mails link to this server
     server.app = app
     try:
         yield server
     finally:
         server.shutdown()
         thread.join(5)
+        mail.wait_idle()  # the mail thread is done with the database before it is reset
         reset_database(app)
 
 

@@ -120,7 +120,7 @@ def add_member(org_id: int):
     db.session.add(user)
     db.session.flush()
     mail.queue(user.email, "invitation", None, name=user.name, organisation=organisation.name,
-               url=links.for_task(user, url_for("tasks.index")))
+               url=links.for_task(user, mail.site_path("tasks.index")))
     db.session.commit()
     flash(_("%(name)s is added and invited by e-mail.", name=user.name), "success")
     return redirect(url_for("admin.edit_organisation", org_id=org_id))

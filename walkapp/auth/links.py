@@ -5,8 +5,9 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from flask import current_app, url_for
+from flask import current_app
 
+from .. import mail
 from ..extensions import db
 from ..models import LoginLink, User, utcnow
 
@@ -16,12 +17,12 @@ def _digest(token: str) -> str:
 
 
 def create(user: User, *, next_url: str = "", lifetime: timedelta | None = None) -> str:
-    """Add a link for the user to the session; returns its absolute URL."""
+    """Add a link for the user to the session; returns its absolute URL (on BASE_URL, for mails)."""
     token = secrets.token_urlsafe(32)
     lifetime = lifetime or timedelta(minutes=current_app.config["LOGIN_LINK_MINUTES"])
     db.session.add(LoginLink(user=user, token_hash=_digest(token), next_url=next_url,
                              expires_at=utcnow() + lifetime))
-    return url_for("auth.use_link", token=token, _external=True)
+    return mail.site_url("auth.use_link", token=token)
 
 
 def for_task(user: User, next_url: str) -> str:
@@ -41,6 +42,35 @@ def check(link: LoginLink | None) -> str:
     if link.expires_at <= utcnow():
         return "expired"
     return "ok"
+
+
+MAX_PER_15_MIN = 5
+
+
+def mail_link(user: User | None) -> None:
+    """Mail a fresh sign-in link and send it, quietly doing nothing for unknown or locked-out users.
+
+    Runs on the mail thread after the response (mail.later), so that the request
+    takes the same time whether or not the address exists and whatever SMTP does.
+    """
+    if user is None or not user.active or not user.email or recently_sent(user) >= MAX_PER_15_MIN:
+        return
+    url = create(user)
+    mail.queue(user.email, "login_link", user.locale, name=user.name, url=url,
+               minutes=current_app.config["LOGIN_LINK_MINUTES"])
+    db.session.commit()
+    mail.send_committed()
+
+
+def mail_link_to_address(email: str) -> None:
+    """The job behind "mail me a link": the address is looked up here, not in the request."""
+    mail_link(db.session.scalar(db.select(User).filter_by(email=email.strip().lower())))
+
+
+def mail_new_link(token: str) -> None:
+    """The job behind "send me a new link" on a used or expired link's page."""
+    link = find(token)
+    mail_link(link.user if link is not None else None)
 
 
 def recently_sent(user: User, minutes: int = 15) -> int:

@@ -6,12 +6,10 @@ from .. import mail
 from ..access import ANYONE, SIGNED_IN, allow
 from ..extensions import db
 from ..i18n import safe_next
-from ..models import User, utcnow
+from ..models import utcnow
 from . import bp, links, throttle
 from .forms import LinkRequestForm, LoginForm
 from .service import authenticate
-
-MAX_LINKS_PER_15_MIN = 5
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -49,23 +47,16 @@ def logout():
     return redirect(url_for("main.home"))
 
 
-def send_link(user: User | None) -> None:
-    """Mail a fresh sign-in link, quietly doing nothing for unknown or locked-out addresses."""
-    if user is None or not user.active or not user.email or links.recently_sent(user) >= MAX_LINKS_PER_15_MIN:
-        return
-    url = links.create(user)
-    mail.queue(user.email, "login_link", user.locale, name=user.name, url=url,
-               minutes=current_app.config["LOGIN_LINK_MINUTES"])
-    db.session.commit()
-
-
 @bp.route("/login/link", methods=["GET", "POST"])
 @allow(ANYONE)
 def request_link():
-    """Same answer whether or not the address exists: no account enumeration."""
+    """Same answer, in the same time, whether or not the address exists: no account enumeration.
+
+    The address is looked up and the link made and mailed after the response.
+    """
     form = LinkRequestForm()
     if form.validate_on_submit():
-        send_link(db.session.scalar(db.select(User).filter_by(email=form.email.data.strip().lower())))
+        mail.later(links.mail_link_to_address, form.email.data)
         return render_template("auth/link_sent.html")
     return render_template("auth/request_link.html", form=form), 400 if form.errors else 200
 
@@ -91,7 +82,5 @@ def use_link(token: str):
 @allow(ANYONE)
 def renew_link(token: str):
     """A used or expired link may ask for a new one, sent to the same address."""
-    link = links.find(token)
-    if link is not None:
-        send_link(link.user)
+    mail.later(links.mail_new_link, token)
     return render_template("auth/link_sent.html")
