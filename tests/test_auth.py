@@ -1,3 +1,5 @@
+import pytest
+
 from walkapp.extensions import db
 from walkapp.models import Role, User
 
@@ -19,6 +21,30 @@ def test_login_follows_only_local_next(client, users):
     client.post("/logout")
     response = client.post("/login?next=//evil.example/x", data={"email": "admin@example.se", "password": PASSWORD})
     assert response.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/x", "/\\evil.example", "/%2F/evil.example",
+                                    "%2F%2Fevil.example", " //evil.example", "javascript:alert(1)",
+                                    "/%5Cevil.example"])
+def test_login_never_leaves_the_site(client, users, target):
+    response = client.post("/login?next=" + target, data={"email": "admin@example.se", "password": PASSWORD})
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize("target", ["/%09/evil.example", "/%0a/x", "/%0d%0aSet-Cookie:x=1", "/%00"])
+def test_control_characters_in_next_are_a_bad_request(client, users, target):
+    """The audit's payloads: a tab the browser drops (→ //evil.example) and a line break (was a 500)."""
+    response = client.post("/login?next=" + target, data={"email": "admin@example.se", "password": PASSWORD})
+    assert response.status_code == 400 and "Location" not in response.headers
+    assert "Inloggad som" not in client.get("/").get_data(as_text=True)
+    assert client.get("/login?next=" + target).status_code == 400
+
+
+def test_language_switch_stays_on_the_site(client):
+    assert client.post("/language", data={"lang": "en", "next": "/join?x=1"}).headers["Location"] == "/join?x=1"
+    for outside in ("//evil.example", "/\\evil.example", "https://evil.example/"):
+        assert client.post("/language", data={"lang": "en", "next": outside}).headers["Location"] == "/"
+    assert client.post("/language", data={"lang": "en", "next": "/\t/evil.example"}).status_code == 400
 
 
 def test_wrong_password_and_unknown_email_get_the_same_answer(client, users):

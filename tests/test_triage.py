@@ -260,3 +260,27 @@ def test_responder_acts_only_on_own_tasks(app, client, users, auth):
         assert obs.status is Status.accepted and obs.organisation_id is None
     assert client.get(f"/observations/{mine}").status_code == 404  # no longer theirs
     assert client.get("/inbox").status_code == 403
+
+
+def test_move_and_bulk_go_back_only_within_the_site(app, client, users, auth):
+    with app.app_context():
+        obs_id = make_observation(users[Role.walker]).id
+        other = make_observation(users[Role.walker]).id
+    auth.login_as(Role.coordinator)
+    response = client.post(f"/observations/{obs_id}/move", data={
+        "action": "accept", "version": "1", "next": "https://evil.example/"})
+    assert response.status_code == 302 and response.headers["Location"] == f"/observations/{obs_id}"
+    response = client.post("/inbox/bulk", data={"ids": [str(other)], "action": "accept", "back": "//evil.example"})
+    assert response.status_code == 302 and response.headers["Location"] == "/inbox"
+    response = client.post("/inbox/bulk", data={"ids": [str(other)], "action": "accept", "back": "/inbox?status=new"})
+    assert response.headers["Location"] == "/inbox?status=new"
+    # control characters: refused before anything changes
+    with app.app_context():
+        third = make_observation(users[Role.walker]).id
+    response = client.post(f"/observations/{third}/move", data={
+        "action": "accept", "version": "1", "next": "/\t/evil.example"})
+    assert response.status_code == 400
+    response = client.post("/inbox/bulk", data={"ids": [str(third)], "action": "accept", "back": "/\n/x"})
+    assert response.status_code == 400
+    with app.app_context():
+        assert db.session.get(Observation, third).status is Status.new

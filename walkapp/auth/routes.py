@@ -5,7 +5,7 @@ from flask_login import current_user, login_user, logout_user
 from .. import mail
 from ..access import ANYONE, SIGNED_IN, allow
 from ..extensions import db
-from ..i18n import safe_next
+from ..redirects import safe_next
 from ..models import User, utcnow
 from . import bp, links, throttle
 from .forms import LinkRequestForm, LoginForm
@@ -17,6 +17,7 @@ MAX_LINKS_PER_15_MIN = 5
 @bp.route("/login", methods=["GET", "POST"])
 @allow(ANYONE)
 def login():
+    next_url = safe_next(request.args.get("next"))  # a malformed one is refused before anything else
     form = LoginForm()
     status = 200 if request.method == "GET" else 400
     if form.validate_on_submit():
@@ -29,7 +30,7 @@ def login():
             throttle.succeeded(email)
             db.session.commit()
             login_user(user)
-            return redirect(safe_next(request.args.get("next")) or url_for("main.home"))
+            return redirect(next_url or url_for("main.home"))
         else:
             throttle.failed(email)
             db.session.commit()
@@ -84,7 +85,7 @@ def use_link(token: str):
     link.used_at = utcnow()
     db.session.commit()
     login_user(link.user)
-    return redirect(safe_next(link.next_url) or url_for("main.home"))
+    return redirect(safe_next(link.next_url, url_for("main.home")))
 
 
 @bp.post("/login/link/<token>/renew")

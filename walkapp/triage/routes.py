@@ -16,6 +16,7 @@ from ..models import Category, Kind, Organisation, Photo, Walk
 from ..observations import service as observations
 from ..observations.filters import FilterError, ObservationFilter
 from ..observations.routes import render_detail, visible_or_abort
+from ..redirects import safe_next
 from . import bp, service
 from .forms import BulkForm, CommentForm, EditForm, MoveForm
 
@@ -61,7 +62,7 @@ def bulk_move():
     form = BulkForm()
     form.organisation_id.choices = organisation_choices()
     ids = [int(v) for v in request.form.getlist("ids") if v.isdigit()]
-    back = request.form.get("back") or url_for("triage.inbox")
+    back = safe_next(request.form.get("back"), url_for("triage.inbox"))
     if not form.validate():
         flash(_("Please correct the marked fields."), "error")
         return redirect(back)
@@ -79,6 +80,7 @@ def bulk_move():
 @allow(SIGNED_IN)
 def move(obs_id: int):
     obs = visible_or_abort(obs_id)
+    next_url = safe_next(request.form.get("next"), url_for("observations.detail", obs_id=obs.id))
     form = MoveForm()
     form.organisation_id.choices = organisation_choices()
     if not form.validate():
@@ -97,7 +99,7 @@ def move(obs_id: int):
         db.session.rollback()
         return render_detail(obs, move_form=form, errors=exc.errors, status=400)
     flash(_("Saved: %(status)s.", status=STATUS[obs.status]), "success")
-    return redirect(request.form.get("next") or url_for("observations.detail", obs_id=obs.id))
+    return redirect(next_url)
 
 
 @bp.post("/observations/<int:obs_id>/public")
