@@ -77,6 +77,74 @@ def test_deactivated_user_cannot_log_in_and_loses_session(app, client, users, au
     assert "Fel e-post eller lösenord." in response.get_data(as_text=True)
 
 
+def test_sign_out_ends_copies_of_the_session_cookie(app, client, users, auth):
+    """A cookie copied before sign-out (or the same account on another device) is signed out too."""
+    auth.login_as(Role.coordinator)
+    copied = client.get_cookie("session").value
+    phone = app.test_client()
+    phone.post("/login", data={"email": "coordinator@example.se", "password": PASSWORD})
+    assert "Inloggad som" in phone.get("/").get_data(as_text=True)
+    assert auth.logout().status_code == 302
+    thief = app.test_client()
+    thief.set_cookie("session", copied)
+    assert "Inloggad som" not in thief.get("/").get_data(as_text=True)
+    assert thief.get("/inbox").status_code == 302
+    assert "Inloggad som" not in phone.get("/").get_data(as_text=True)
+    auth.login_as(Role.coordinator)  # signing in again works
+    assert "Inloggad som" in client.get("/").get_data(as_text=True)
+
+
+def issue_token_and_link(app, user_id):
+    """A personal API token and an unused sign-in link of the user: (bearer header, link path)."""
+    from walkapp.api.tokens import create_token
+    from walkapp.auth import links
+
+    with app.test_request_context():
+        user = db.session.get(User, user_id)
+        _, plain = create_token(user, "script")
+        url = links.create(user)
+        db.session.commit()
+    return {"Authorization": f"Bearer {plain}"}, "/login/link/" + url.rsplit("/", 1)[1]
+
+
+def test_password_reset_revokes_tokens_links_and_sessions(app, client, users, auth):
+    walker = app.test_client()
+    walker.post("/login", data={"email": "walker@example.se", "password": PASSWORD})
+    bearer, link = issue_token_and_link(app, users[Role.walker])
+    assert client.get("/api/v1/observations", headers=bearer).status_code == 200
+    assert client.get(link).status_code == 200
+    auth.login_as(Role.admin)
+    response = client.post(f"/admin/users/{users[Role.walker]}", data={
+        "email": "walker@example.se", "name": "Walker", "role": "walker", "organisation_id": "0",
+        "password": "a-brand-new-password"})
+    assert response.status_code == 302
+    assert "Inloggad som" not in walker.get("/").get_data(as_text=True)
+    anonymous = app.test_client()
+    assert anonymous.get("/api/v1/observations", headers=bearer).status_code == 401
+    assert anonymous.get(link).status_code == 410
+    assert anonymous.post(link).status_code == 410
+    assert "Inloggad som" not in anonymous.get("/").get_data(as_text=True)
+    # an edit without a new password leaves new tokens alone
+    bearer, link = issue_token_and_link(app, users[Role.walker])
+    client.post(f"/admin/users/{users[Role.walker]}", data={
+        "email": "walker@example.se", "name": "Walker W", "role": "walker", "organisation_id": "0", "password": ""})
+    assert anonymous.get("/api/v1/observations", headers=bearer).status_code == 200
+
+
+def test_reactivation_does_not_revive_old_tokens_or_links(app, client, users, auth):
+    bearer, link = issue_token_and_link(app, users[Role.walker])
+    auth.login_as(Role.admin)
+    client.post(f"/admin/users/{users[Role.walker]}/active")  # deactivated
+    client.post(f"/admin/users/{users[Role.walker]}/active")  # active again
+    with app.app_context():
+        assert db.session.get(User, users[Role.walker]).active is True
+    anonymous = app.test_client()
+    assert anonymous.get("/api/v1/observations", headers=bearer).status_code == 401
+    assert anonymous.post(link).status_code == 410
+    assert "Inloggad som" not in anonymous.get("/").get_data(as_text=True)
+    assert anonymous.post("/login", data={"email": "walker@example.se", "password": PASSWORD}).status_code == 302
+
+
 def test_password_is_hashed_strongly(app, users):
     with app.app_context():
         user = db.session.get(User, users[Role.walker])

@@ -43,6 +43,16 @@ def check(link: LoginLink | None) -> str:
     return "ok"
 
 
+def revoke_outstanding(user: User) -> int:
+    """Unused links of the user stop working now (password reset, (re)activation)."""
+    now = utcnow()
+    result = db.session.execute(db.update(LoginLink)
+                                .where(LoginLink.user_id == user.id, LoginLink.used_at.is_(None),
+                                       LoginLink.expires_at > now)
+                                .values(expires_at=now))
+    return result.rowcount
+
+
 def recently_sent(user: User, minutes: int = 15) -> int:
     since = utcnow() - timedelta(minutes=minutes)
     return db.session.scalar(

@@ -9,7 +9,7 @@ from ..redirects import safe_next
 from ..models import User, utcnow
 from . import bp, links, throttle
 from .forms import LinkRequestForm, LoginForm
-from .service import authenticate
+from .service import authenticate, sign_out_everywhere
 
 MAX_LINKS_PER_15_MIN = 5
 
@@ -45,6 +45,10 @@ def login():
 @bp.post("/logout")
 @allow(SIGNED_IN)
 def logout():
+    """Ends this session and its copies: the user's session token changes, so a copied cookie (or
+    the same account signed in on another device) is signed out too."""
+    sign_out_everywhere(current_user)
+    db.session.commit()
     logout_user()
     flash(_("You are signed out."), "info")
     return redirect(url_for("main.home"))
