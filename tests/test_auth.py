@@ -202,7 +202,7 @@ def test_password_guessing_is_stopped_per_address(app, client, users):
     client.post("/logout")
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(LoginFailure.id))) == 20  # hashes, not addresses
-        assert db.session.scalar(db.select(LoginFailure).filter(LoginFailure.email_hash.contains("@"))) is None
+        assert db.session.scalar(db.select(LoginFailure).filter(LoginFailure.key_hash.contains("@"))) is None
         db.session.execute(db.update(LoginFailure).values(at=utcnow() - timedelta(minutes=16)))
         db.session.commit()
     assert client.post("/login", data={"email": "walker@example.se", "password": PASSWORD}).status_code == 302
