@@ -129,23 +129,13 @@ def enter_code():
     form = CodeForm()
     if form.validate_on_submit():
         try:
-            walk = find_by_code_limited(form.code.data)
+            walk = service.find_by_code_limited(form.code.data)
         except limits.LimitReached as exc:
             return code_refused(form, exc)
         if walk is not None:
             return redirect(url_for("walks.join", code=walk.join_code))
         form.code.errors.append(_("No walk has this code. Check it and try again."))
     return render_template("walks/enter_code.html", form=form), 400 if form.errors else 200
-
-
-def find_by_code_limited(code: str) -> Walk | None:
-    """Look a code up unless this address guessed wrong too often; a wrong code is counted."""
-    limits.check_code_lookup()
-    walk = service.find_by_code(code)
-    if walk is None:
-        limits.count_code_failure()
-        db.session.commit()
-    return walk
 
 
 def code_refused(form, exc: limits.LimitReached):
@@ -158,7 +148,7 @@ def code_refused(form, exc: limits.LimitReached):
 @allow(ANYONE)
 def join(code: str):
     try:
-        walk = find_by_code_limited(code)
+        walk = service.find_by_code_limited(code)
     except limits.LimitReached as exc:
         return code_refused(CodeForm(formdata=None, data={"code": code[:20]}), exc)
     if walk is None:
