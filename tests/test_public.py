@@ -4,9 +4,10 @@ from datetime import timedelta
 
 from walkapp import photos
 from walkapp.extensions import db
-from walkapp.models import Event, Observation, Organisation, Photo, Role, Status, User, Visibility
+from walkapp.models import Event, Observation, Organisation, Photo, Role, Status, User, Visibility, Walk
 
 from . import photo_samples as samples
+from .conftest import PASSWORD
 from .factories import local_today, make_observation, make_walk
 
 
@@ -61,14 +62,65 @@ def test_coordinator_chooses_what_is_public(app, client, users, auth):
         photo_id = add_photo(obs_id, users[Role.walker], False)
         token = walk.public_token
     auth.login_as(Role.coordinator)
-    client.post(f"/observations/{obs_id}/public")
-    client.post(f"/photos/{photo_id}/public")
+    # the page's buttons carry the wanted state
+    page = client.get(f"/observations/{obs_id}").get_data(as_text=True)
+    assert page.count('name="public" value="1"') >= 2
+    client.post(f"/observations/{obs_id}/public", data={"public": "1"})
+    client.post(f"/photos/{photo_id}/public", data={"public": "1"})
     with app.app_context():
         assert db.session.get(Observation, obs_id).is_public and db.session.get(Photo, photo_id).is_public
     assert f"/photos/{photo_id}/thumb.jpg" in app.test_client().get(f"/f/{token}").get_data(as_text=True)
     auth.logout()
     auth.login_as(Role.walker)
-    assert client.post(f"/observations/{obs_id}/public").status_code == 403
+    assert client.post(f"/observations/{obs_id}/public", data={"public": "0"}).status_code == 403
+
+
+def test_two_coordinators_pressing_hide_both_hide(app, users, auth):
+    """The forms carry the wanted state: pressing "hide" twice (two people on pages loaded while
+    it was shown) hides it, once in the history; showing likewise, for the item and a photo."""
+    with app.app_context():
+        walk = make_walk(code="HIDE22")
+        obs_id = make_observation(users[Role.walker], walk, is_public=True).id
+        photo_id = add_photo(obs_id, users[Role.walker], True)
+        db.session.add(User(email="kollega@example.se", name="Karin Kollega", role=Role.coordinator))
+        db.session.scalar(db.select(User).filter_by(email="kollega@example.se")).set_password(PASSWORD)
+        db.session.commit()
+    one, two = app.test_client(), app.test_client()
+    one.post("/login", data={"email": "coordinator@example.se", "password": PASSWORD})
+    two.post("/login", data={"email": "kollega@example.se", "password": PASSWORD})
+    for client in (one, two):
+        page = client.get(f"/observations/{obs_id}").get_data(as_text=True)
+        assert 'name="public" value="0"' in page  # both see "hide"
+    for client in (one, two):
+        assert client.post(f"/observations/{obs_id}/public", data={"public": "0"}).status_code == 302
+        assert client.post(f"/photos/{photo_id}/public", data={"public": "0"}).status_code == 302
+
+    def state():
+        with app.app_context():
+            events = db.session.scalars(db.select(Event).filter_by(observation_id=obs_id).order_by(Event.id)).all()
+            return (db.session.get(Observation, obs_id).is_public, db.session.get(Photo, photo_id).is_public,
+                    [(e.action, (e.data or {}).get("photo")) for e in events])
+
+    assert state() == (False, False, [("unpublished", None), ("unpublished", photo_id)])
+    for client in (two, one):
+        client.post(f"/observations/{obs_id}/public", data={"public": "1"})
+        client.post(f"/photos/{photo_id}/public", data={"public": "1"})
+    assert state() == (True, True, [("unpublished", None), ("unpublished", photo_id),
+                                    ("published", None), ("published", photo_id)])
+    history = one.get(f"/observations/{obs_id}").get_data(as_text=True).split('id="history"')[1]
+    assert "dolde den från den offentliga återkopplingssidan" in history
+    assert "visade den på den offentliga återkopplingssidan" in history
+    assert "dolde ett foto från den offentliga återkopplingssidan" in history
+    assert "Karin Kollega" in history
+    # the public page follows
+    with app.app_context():
+        token = db.session.get(Walk, walk_id := db.session.get(Observation, obs_id).walk_id).public_token
+    assert f"/photos/{photo_id}/thumb.jpg" in app.test_client().get(f"/f/{token}").get_data(as_text=True)
+    # a form without the wanted state changes nothing
+    for path in (f"/observations/{obs_id}/public", f"/photos/{photo_id}/public"):
+        assert one.post(path).status_code == 400
+        assert one.post(path, data={"public": "yes"}).status_code == 400
+    assert state()[:2] == (True, True) and len(state()[2]) == 4
 
 
 def test_my_tasks_lists_the_organisations_open_tasks_overdue_first(app, client, users, auth):

@@ -260,3 +260,103 @@ def test_responder_acts_only_on_own_tasks(app, client, users, auth):
         assert obs.status is Status.accepted and obs.organisation_id is None
     assert client.get(f"/observations/{mine}").status_code == 404  # no longer theirs
     assert client.get("/inbox").status_code == 403
+
+
+def test_move_and_bulk_go_back_only_within_the_site(app, client, users, auth):
+    with app.app_context():
+        obs_id = make_observation(users[Role.walker]).id
+        other = make_observation(users[Role.walker]).id
+    auth.login_as(Role.coordinator)
+    response = client.post(f"/observations/{obs_id}/move", data={
+        "action": "accept", "version": "1", "next": "https://evil.example/"})
+    assert response.status_code == 302 and response.headers["Location"] == f"/observations/{obs_id}"
+    response = client.post("/inbox/bulk", data={"ids": [str(other)], "action": "accept", "back": "//evil.example"})
+    assert response.status_code == 302 and response.headers["Location"] == "/inbox"
+    response = client.post("/inbox/bulk", data={"ids": [str(other)], "action": "accept", "back": "/inbox?status=new"})
+    assert response.headers["Location"] == "/inbox?status=new"
+    # control characters: refused before anything changes
+    with app.app_context():
+        third = make_observation(users[Role.walker]).id
+    response = client.post(f"/observations/{third}/move", data={
+        "action": "accept", "version": "1", "next": "/\t/evil.example"})
+    assert response.status_code == 400
+    response = client.post("/inbox/bulk", data={"ids": [str(third)], "action": "accept", "back": "/\n/x"})
+    assert response.status_code == 400
+    with app.app_context():
+        assert db.session.get(Observation, third).status is Status.new
+
+
+def colleagues(app):
+    """Two coordinators signed in on their own clients."""
+    from walkapp.models import User
+
+    with app.app_context():
+        db.session.add(User(email="kollega@example.se", name="Karin Kollega", role=Role.coordinator))
+        db.session.scalar(db.select(User).filter_by(email="kollega@example.se")).set_password("correct horse battery")
+        db.session.commit()
+    one, two = app.test_client(), app.test_client()
+    one.post("/login", data={"email": "kollega@example.se", "password": "correct horse battery"})
+    two.post("/login", data={"email": "coordinator@example.se", "password": "correct horse battery"})
+    return one, two
+
+
+def at_the_same_moment(app, send):
+    """Run send() (a colleague's whole request) when this request first writes, i.e. after both
+    requests have read the item and passed the version check: the race two gunicorn workers run."""
+    from sqlalchemy import event
+
+    state = {"done": False}
+
+    def colleague_first(session, flush_context, instances):
+        if state["done"] or not any(isinstance(o, Observation) for o in session.dirty):
+            return
+        state["done"] = True
+        with app.app_context():  # the colleague's request: its own context, session and connection
+            state["response"] = send()
+
+    event.listen(db.session, "before_flush", colleague_first)
+    return state, lambda: event.remove(db.session, "before_flush", colleague_first)
+
+
+def test_two_moves_at_the_same_moment_the_loser_gets_409_with_input_kept(app, users, auth, org):
+    """Both read version 1 and pass the check; the colleague's assignment commits first. The loser's
+    write (flushed early by the notifications) finds the row changed: 409, own input kept, nothing
+    of theirs written (was a 500 from StaleDataError)."""
+    with app.app_context():
+        obs_id = make_observation(users[Role.walker], status=Status.accepted).id
+    one, two = colleagues(app)
+    state, stop = at_the_same_moment(app, lambda: one.post(f"/observations/{obs_id}/move", data={
+        "action": "assign", "version": "1", "organisation_id": str(org), "priority": "high", "due_date": ""}))
+    try:
+        late = two.post(f"/observations/{obs_id}/move", data={
+            "action": "assign", "version": "1", "organisation_id": str(org), "priority": "low", "due_date": "",
+            "comment": "Min egen kommentar"})
+    finally:
+        stop()
+    assert state["response"].status_code == 302  # the colleague's move won
+    assert late.status_code == 409
+    html = late.get_data(as_text=True)
+    assert "Ändrad av Karin Kollega" in html and "Min egen kommentar" in html
+    with app.app_context():
+        obs = db.session.get(Observation, obs_id)
+        assert obs.status is Status.assigned and obs.priority is Priority.high
+        assert [e.action for e in db.session.scalars(db.select(Event))] == ["assign"]
+
+
+def test_bulk_move_racing_a_single_move_changes_nothing(app, users, auth, org):
+    with app.app_context():
+        a = make_observation(users[Role.walker]).id
+        b = make_observation(users[Role.walker]).id
+    one, two = colleagues(app)
+    state, stop = at_the_same_moment(app, lambda: one.post(f"/observations/{b}/move", data={
+        "action": "reject", "version": "1", "reason": "Ej vårt"}))
+    try:
+        response = two.post("/inbox/bulk", data={"ids": [str(a), str(b)], "action": "accept"})
+    finally:
+        stop()
+    assert state["response"].status_code == 302 and response.status_code == 302
+    assert "Någon ändrade några av ärendena under tiden" in two.get("/inbox").get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Observation, a).status is Status.new
+        assert db.session.get(Observation, b).status is Status.rejected
+        assert [e.action for e in db.session.scalars(db.select(Event))] == ["reject"]

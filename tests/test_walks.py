@@ -218,3 +218,152 @@ def test_walk_page_summarises_states_and_marks_overdue(app, client, users, auth)
     assert f'href="/inbox?walk={walk_id}&amp;status=assigned">Tilldelad <span>2</span>' in html
     assert f'href="/inbox?walk={walk_id}&amp;status=new">Ny <span>1</span>' in html
     assert html.count('class="overdue-text"') == 1
+
+
+# --- limits for guests and join codes (issue 11, item 13) ----------------------------------
+
+def guest_report(client, walk_id, photo=False, **fields):
+    data = {"walk": str(walk_id), "category": "belysning", "lat": str(HERE[0]), "lon": str(HERE[1]), **fields}
+    if photo:
+        data["photos"] = [(io.BytesIO(samples.png_bytes()), "p.png")]
+    return client.post("/api/v1/observations", data=data, content_type="multipart/form-data",
+                       headers={"X-Walkapp-Outbox": "1", "Accept": "application/json"})
+
+
+def join_as_guest(app, code, name, address="198.51.100.7"):
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    response = client.post(f"/j/{code}", data={"name": name, "role_label": "resident"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client
+
+
+def test_guests_are_limited_per_guest_and_per_walk(app_factory, users, auth):
+    app = app_factory(GUEST_REPORTS_ALLOWED=2, WALK_GUEST_REPORTS_ALLOWED=3)
+    with app.app_context():
+        walk_id = make_walk(code="LIMT22").id
+    petra = join_as_guest(app, "LIMT22", "Petra")
+    assert guest_report(petra, walk_id).status_code == 201
+    assert guest_report(petra, walk_id).status_code == 201
+    refused = guest_report(petra, walk_id, description="Tredje lampan")
+    assert refused.status_code == 429 and 0 < int(refused.headers["Retry-After"]) <= 3600
+    [error] = refused.get_json()["errors"]
+    assert error["field"] is None and "Du har skickat många rapporter på kort tid" in error["message"]
+    # the page form (no JavaScript): the same answer on the form, with what was typed
+    page = petra.post("/report", data={"walk": str(walk_id), "category": "belysning", "lat": str(HERE[0]),
+                                       "lon": str(HERE[1]), "description": "Skrivet för hand"},
+                      content_type="multipart/form-data")
+    assert page.status_code == 429 and "Retry-After" in page.headers
+    html = page.get_data(as_text=True)
+    assert "Du har skickat många rapporter" in html and "Skrivet för hand" in html
+    # another guest of the walk may send until the walk's own limit is reached
+    olle = join_as_guest(app, "LIMT22", "Olle")
+    assert guest_report(olle, walk_id).status_code == 201
+    refused = guest_report(olle, walk_id)
+    assert refused.status_code == 429
+    assert "Vandringen har fått väldigt många rapporter från gäster" in refused.get_json()["errors"][0]["message"]
+    with app.app_context():
+        assert count(Observation) == 3
+    # people with an account are not limited
+    client = app.test_client()
+    client.post("/login", data={"email": "coordinator@example.se", "password": "correct horse battery"})
+    assert guest_report(client, walk_id).status_code == 201
+    # once the window has passed, a guest may send again
+    from walkapp.models import LoginFailure, utcnow
+    from datetime import timedelta
+    with app.app_context():
+        db.session.execute(db.update(LoginFailure).values(at=utcnow() - timedelta(minutes=61)))
+        db.session.commit()
+    assert guest_report(petra, walk_id).status_code == 201
+
+
+def test_guest_photo_bytes_are_limited_before_decoding(app_factory):
+    size = len(samples.png_bytes())
+    app = app_factory(GUEST_PHOTO_BYTES_ALLOWED=size + 10)
+    with app.app_context():
+        walk_id = make_walk(code="BYTE22").id
+    guest = join_as_guest(app, "BYTE22", "Petra")
+    assert guest_report(guest, walk_id, photo=True).status_code == 201
+    refused = guest_report(guest, walk_id, photo=True)
+    assert refused.status_code == 429 and "Retry-After" in refused.headers
+    assert "Du har skickat många foton på kort tid" in refused.get_json()["errors"][0]["message"]
+    # without a photo the report goes
+    assert guest_report(guest, walk_id).status_code == 201
+    with app.app_context():
+        from walkapp.models import Photo
+        assert count(Observation) == 2 and count(Photo) == 1
+
+
+def test_join_codes_cannot_be_guessed(app_factory):
+    app = app_factory(JOIN_CODE_FAILURES_ALLOWED=3)
+    with app.app_context():
+        make_walk(code="RIGHT2")
+    guesser = app.test_client()
+    guesser.environ_base["REMOTE_ADDR"] = "192.0.2.10"
+    for guess in ("AAAAAA", "BBBBBB"):
+        assert guesser.post("/join", data={"code": guess}).status_code == 400
+    assert guesser.get("/j/CCCCCC").status_code == 302  # unknown: back to the form, counted too
+    refused = guesser.post("/join", data={"code": "RIGHT2"})  # past the limit even a right code is not looked up
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    assert "För många felaktiga koder från ditt nätverk" in refused.get_data(as_text=True)
+    refused = guesser.get("/j/RIGHT2")
+    assert refused.status_code == 429 and "Kvällsvandring" not in refused.get_data(as_text=True)
+    # someone on another network is not affected
+    other = app.test_client()
+    other.environ_base["REMOTE_ADDR"] = "192.0.2.11"
+    assert other.post("/join", data={"code": "RIGHT2"}).headers["Location"] == "/j/RIGHT2"
+    # only a keyed hash of the address is stored
+    from walkapp.models import LoginFailure
+    with app.app_context():
+        stored = db.session.scalars(db.select(LoginFailure.key_hash)).all()
+        assert len(stored) == 3 and not any("192.0.2" in value for value in stored)
+
+
+def test_joins_per_address_are_limited_and_the_form_keeps_its_values(app_factory):
+    app = app_factory(JOINS_PER_ADDRESS_ALLOWED=2)
+    with app.app_context():
+        make_walk(code="MANY22")
+    join_as_guest(app, "MANY22", "Ett", address="203.0.113.1")
+    join_as_guest(app, "MANY22", "Två", address="203.0.113.1")
+    third = app.test_client()
+    third.environ_base["REMOTE_ADDR"] = "203.0.113.1"
+    refused = third.post("/j/MANY22", data={"name": "Tredje Person", "role_label": "police",
+                                            "email": "tre@example.se"})
+    assert refused.status_code == 429 and "Retry-After" in refused.headers
+    html = refused.get_data(as_text=True)
+    assert "Väldigt många har gått med från ditt nätverk" in html
+    assert 'value="Tredje Person"' in html and 'value="tre@example.se"' in html
+    with app.app_context():
+        assert count(User) == 2
+    join_as_guest(app, "MANY22", "Annan", address="203.0.113.2")
+
+
+def test_client_address_comes_from_the_proxy_only_when_configured(app_factory):
+    def blocked_after_one_failure(app, forwarded_for):
+        first, second = app.test_client(), app.test_client()
+        first.post("/join", data={"code": "AAAAAA"}, headers={"X-Forwarded-For": "198.51.100.1"})
+        return second.post("/join", data={"code": "BBBBBB"},
+                           headers={"X-Forwarded-For": forwarded_for}).status_code == 429
+
+    # behind one proxy: each forwarded client counts on its own
+    behind_proxy = app_factory(JOIN_CODE_FAILURES_ALLOWED=1, PROXY_FORWARDS=1)
+    assert not blocked_after_one_failure(behind_proxy, "198.51.100.2")
+    assert blocked_after_one_failure(behind_proxy, "198.51.100.1")
+
+
+def test_client_address_ignores_forwarded_for_by_default(app_factory):
+    # without PROXY_FORWARDS a client cannot pick its own address with a header
+    direct = app_factory(JOIN_CODE_FAILURES_ALLOWED=1)
+    first, second = direct.test_client(), direct.test_client()
+    first.post("/join", data={"code": "AAAAAA"}, headers={"X-Forwarded-For": "198.51.100.1"})
+    response = second.post("/join", data={"code": "BBBBBB"}, headers={"X-Forwarded-For": "198.51.100.2"})
+    assert response.status_code == 429
+
+
+def test_finished_walk_code_reveals_nothing_about_the_walk(app, client):
+    with app.app_context():
+        make_walk(status=WalkStatus.done, code="DONE33", title="Hemliga gränden", meeting_point="Bakom sporthallen")
+    for response in (client.get("/j/DONE33"), client.post("/j/DONE33", data={"name": "Sen", "role_label": "resident"})):
+        html = response.get_data(as_text=True)
+        assert "Vandringen är avslutad" in html
+        assert "Hemliga gränden" not in html and "Bakom sporthallen" not in html

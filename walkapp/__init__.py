@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import text
 from sqlalchemy.exc import ArgumentError, OperationalError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import access, config, i18n, mail, maps, notifications, photos, security_headers  # noqa: F401 (notifications subscribes)
 from .extensions import babel, csrf, db, login_manager, migrate
@@ -23,6 +24,9 @@ def create_app(test_config: dict | None = None, *, local: bool = False) -> Flask
         static_folder=str(ROOT / "static"),
     )
     config.load(app, test_config)
+    if int(app.config.get("PROXY_FORWARDS") or 0) > 0:  # the client's address from X-Forwarded-For
+        forwards = int(app.config["PROXY_FORWARDS"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=forwards, x_proto=0, x_host=0)
     config.make_instance_folder(app)
     config.ensure_secret_key(app, local=local)
 

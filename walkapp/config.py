@@ -78,6 +78,20 @@ class Defaults:
     # Failed password sign-ins allowed per address within the minutes given (auth/throttle.py).
     LOGIN_FAILURES_ALLOWED = 10
     LOGIN_FAILURE_MINUTES = 15
+    # Guests (joined by code, no account; limits.py): reports and photo bytes per guest and per walk
+    # within GUEST_LIMIT_MINUTES; over them a guest is asked to wait (429), nothing is lost.
+    GUEST_REPORTS_ALLOWED = 30
+    GUEST_PHOTO_BYTES_ALLOWED = 200 * 1024 * 1024
+    WALK_GUEST_REPORTS_ALLOWED = 300
+    WALK_GUEST_PHOTO_BYTES_ALLOWED = 2 * 1024 * 1024 * 1024
+    GUEST_LIMIT_MINUTES = 60
+    # Joining by code, per client IP address (only an HMAC of it is stored) within JOIN_LIMIT_MINUTES.
+    JOINS_PER_ADDRESS_ALLOWED = 50
+    JOIN_CODE_FAILURES_ALLOWED = 20
+    JOIN_LIMIT_MINUTES = 15
+    # Reverse proxies in front of walkapp that add X-Forwarded-For (nginx: 1). 0 trusts none, and
+    # the client address is the connection's; set it only when every request comes through them.
+    PROXY_FORWARDS = 0
     TASK_LINK_DAYS = 7
     REMINDER_SOON_DAYS = 3
     # Open311: set when one endpoint serves several municipalities

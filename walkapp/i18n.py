@@ -50,11 +50,3 @@ def init_app(app) -> None:
         number=lambda value: format_decimal(value) if value is not None else "",
     )
     app.jinja_env.add_extension("jinja2.ext.i18n")
-
-
-def safe_next(target: str | None) -> str | None:
-    """Only local paths are followed after login (no open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
-

@@ -405,11 +405,17 @@ class LoginLink(db.Model):
 
 
 class LoginFailure(db.Model):
-    """A failed password sign-in, counted to slow down guessing (auth/throttle.py). Only an HMAC of
-    the address tried is kept, so the table is no list of who was tried."""
+    """One counted use of something rate-limited (rates.py): a failed password sign-in (scope
+    "login", auth/throttle.py), a guest's report or photo bytes, a join or a wrong join code
+    (limits.py). ``amount`` is 1, or the bytes of an upload. Only an HMAC of what is counted (the
+    address tried, the client's IP address, the guest's or walk's id) is kept, so the table is no
+    list of who did what; rows older than their scope's window are deleted as new ones come.
+    The table keeps its first name, from when it counted sign-in failures only."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email_hash: Mapped[str] = mapped_column(String(64), index=True)
+    scope: Mapped[str] = mapped_column(String(30), default="login", server_default="login")
+    key_hash: Mapped[str] = mapped_column(String(64), index=True)
+    amount: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 

@@ -267,6 +267,32 @@ def add_comment(user, obs: Observation, text: str, public: bool = False) -> Even
     return event
 
 
+# History actions that are no moves (see detail.html's history for their labels).
+PUBLISHED, UNPUBLISHED = "published", "unpublished"
+
+
+def set_public(user, obs: Observation, public: bool) -> Event | None:
+    """Show (True) or hide (False) the item on the public pages; an Event records a change.
+    Idempotent: asking for the state it is in changes nothing and records nothing."""
+    if obs.is_public == public:
+        return None
+    obs.is_public = public
+    event = Event(observation=obs, actor=user, action=PUBLISHED if public else UNPUBLISHED)
+    db.session.add(event)
+    return event
+
+
+def set_photo_public(user, photo, public: bool) -> Event | None:
+    """The same for one photo of an item; the Event is in the item's history and names the photo."""
+    if photo.is_public == public:
+        return None
+    photo.is_public = public
+    event = Event(observation=photo.observation, actor=user, action=PUBLISHED if public else UNPUBLISHED,
+                  data={"photo": photo.id})
+    db.session.add(event)
+    return event
+
+
 def is_overdue(obs: Observation, today: date | None = None) -> bool:
     return (obs.due_date is not None and obs.status in (Status.assigned, Status.in_progress)
             and obs.due_date < (today or local_today()))

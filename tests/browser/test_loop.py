@@ -269,6 +269,9 @@ def test_full_loop_from_report_to_public_page_on_phones(phone, live_server, smtp
         photo_public.click()
     photo_public = coordinator.locator("ul.photos").get_by_role("button", name=re.compile(r"^Offentlig"))
     assert photo_public.get_attribute("aria-pressed") == "true"
+    history = coordinator.locator("ol.timeline")
+    assert "visade den på den offentliga återkopplingssidan" in history.inner_text()
+    assert "visade ett foto på den offentliga återkopplingssidan" in history.inner_text()
 
     # ... and assigns it to Härnösandshus AB.
     form = open_action(coordinator, "Tilldela")
@@ -324,7 +327,8 @@ def test_full_loop_from_report_to_public_page_on_phones(phone, live_server, smtp
         assert obs.status is Status.fixed
         assert [p.stage for p in obs.photos] == [PhotoStage.before, PhotoStage.after]
         before_id, after_id = (p.id for p in obs.photos)
-        assert [e.action for e in obs.events] == ["reported", "accept", "assign", "fix"]
+        # publishing the item and its photo is history too
+        assert [e.action for e in obs.events] == ["reported", "accept", "published", "published", "assign", "fix"]
         assert obs.events[-1].actor.email == RESPONDER and obs.events[-1].comment == fix_note
 
     # 5. The coordinator's mail ...

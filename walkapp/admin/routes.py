@@ -6,6 +6,7 @@ from flask_login import current_user
 from .. import mail
 from ..access import STAFF, allow
 from ..auth import links
+from ..auth.service import revoke_access
 from ..extensions import db
 from ..models import ApiKey, Category, Kind, Organisation, Role, User, utcnow
 from . import bp
@@ -46,6 +47,7 @@ def edit_user(user_id: int | None = None):
         user.organisation_id = form.organisation_id.data or None
         if form.password.data:
             user.set_password(form.password.data)
+            revoke_access(user)  # a reset password: every earlier way in ends
         db.session.commit()
         flash(_("Saved %(name)s.", name=user.name), "success")
         return redirect(url_for("admin.users"))
@@ -60,7 +62,7 @@ def toggle_user(user_id: int):
         flash(_("You cannot deactivate yourself."), "error")
         return redirect(url_for("admin.users"))
     user.active = not user.active
-    user.rotate_session()  # ends the user's existing sessions
+    revoke_access(user)  # signed out; tokens and links issued before do not come back on reactivation
     db.session.commit()
     if user.active:
         flash(_("%(name)s can sign in again.", name=user.name), "success")
@@ -134,7 +136,7 @@ def toggle_member(org_id: int, user_id: int):
     if user.organisation_id != org_id or user.role is not Role.responder:
         abort(404)
     user.active = not user.active
-    user.rotate_session()
+    revoke_access(user)
     db.session.commit()
     flash(_("Saved %(name)s.", name=user.name), "success")
     return redirect(url_for("admin.edit_organisation", org_id=org_id))

@@ -5,6 +5,7 @@ from flask import abort, current_app, flash, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from .. import limits
 from ..access import SIGNED_IN, allow
 from ..observations import service
 from ..observations.filters import FilterError, ObservationFilter
@@ -18,6 +19,14 @@ def errors_response(errors: dict[str, list[str]], status: int = 400):
             for field, messages in errors.items() for message in messages]
     response = jsonify(errors=body)
     response.status_code = status
+    return response
+
+
+def limit_response(exc: limits.LimitReached):
+    """429 with Retry-After: the report page shows the message on the form, the phone's outbox
+    keeps the report and sends it later."""
+    response = errors_response({"form": [exc.message]}, 429)
+    response.headers["Retry-After"] = str(exc.retry_after)
     return response
 
 
@@ -66,6 +75,8 @@ def create_observation():
         obs = earlier or service.create_observation(current_user, form)
     except service.InvalidInput as exc:
         return errors_response(exc.errors)
+    except limits.LimitReached as exc:
+        return limit_response(exc)
     thank_browser(_("Thank you! Your observation is saved."))
     response = jsonify(service.feature(obs, current_user))
     response.status_code = 200 if earlier else 201
@@ -102,5 +113,7 @@ def contribute(obs_id: int):
         abort(403)
     except service.InvalidInput as exc:
         return errors_response(exc.errors)
+    except limits.LimitReached as exc:
+        return limit_response(exc)
     thank_browser(_("Thank you! Your photo or comment was added."))
     return jsonify(service.feature(obs, current_user)), 201

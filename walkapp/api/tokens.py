@@ -22,6 +22,14 @@ def create_token(user: User, name: str = "") -> tuple[ApiToken, str]:
     return token, plain
 
 
+def revoke_all(user: User) -> int:
+    """Revoke every live token of the user (password reset, (re)activation); returns how many."""
+    result = db.session.execute(db.update(ApiToken)
+                                .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+                                .values(revoked_at=utcnow()))
+    return result.rowcount
+
+
 def user_for_token(plain: str) -> User | None:
     """The active user behind an unrevoked token, else None."""
     token = db.session.scalar(db.select(ApiToken).filter_by(token_hash=digest(plain)))

@@ -73,6 +73,16 @@ def mail_new_link(token: str) -> None:
     mail_link(link.user if link is not None else None)
 
 
+def revoke_outstanding(user: User) -> int:
+    """Unused links of the user stop working now (password reset, (re)activation)."""
+    now = utcnow()
+    result = db.session.execute(db.update(LoginLink)
+                                .where(LoginLink.user_id == user.id, LoginLink.used_at.is_(None),
+                                       LoginLink.expires_at > now)
+                                .values(expires_at=now))
+    return result.rowcount
+
+
 def recently_sent(user: User, minutes: int = 15) -> int:
     since = utcnow() - timedelta(minutes=minutes)
     return db.session.scalar(

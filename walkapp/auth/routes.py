@@ -5,16 +5,17 @@ from flask_login import current_user, login_user, logout_user
 from .. import mail
 from ..access import ANYONE, SIGNED_IN, allow
 from ..extensions import db
-from ..i18n import safe_next
 from ..models import utcnow
+from ..redirects import safe_next
 from . import bp, links, throttle
 from .forms import LinkRequestForm, LoginForm
-from .service import authenticate
+from .service import authenticate, sign_out_everywhere
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @allow(ANYONE)
 def login():
+    next_url = safe_next(request.args.get("next"))  # a malformed one is refused before anything else
     form = LoginForm()
     status = 200 if request.method == "GET" else 400
     if form.validate_on_submit():
@@ -27,7 +28,7 @@ def login():
             throttle.succeeded(email)
             db.session.commit()
             login_user(user)
-            return redirect(safe_next(request.args.get("next")) or url_for("main.home"))
+            return redirect(next_url or url_for("main.home"))
         else:
             throttle.failed(email)
             db.session.commit()
@@ -42,6 +43,10 @@ def login():
 @bp.post("/logout")
 @allow(SIGNED_IN)
 def logout():
+    """Ends this session and its copies: the user's session token changes, so a copied cookie (or
+    the same account signed in on another device) is signed out too."""
+    sign_out_everywhere(current_user)
+    db.session.commit()
     logout_user()
     flash(_("You are signed out."), "info")
     return redirect(url_for("main.home"))
@@ -75,7 +80,7 @@ def use_link(token: str):
     link.used_at = utcnow()
     db.session.commit()
     login_user(link.user)
-    return redirect(safe_next(link.next_url) or url_for("main.home"))
+    return redirect(safe_next(link.next_url, url_for("main.home")))
 
 
 @bp.post("/login/link/<token>/renew")

@@ -16,6 +16,23 @@ def load_user(session_token: str) -> User | None:
     return user if user is not None and user.active else None
 
 
+def sign_out_everywhere(user: User) -> None:
+    """A new session token: every copy of the old session cookie (any device) stops working."""
+    user.rotate_session()
+
+
+def revoke_access(user: User) -> None:
+    """After a password reset or a (de)activation nothing issued before still lets anyone in:
+    sessions on every device, personal API tokens and unused sign-in links all end."""
+    from ..api import tokens
+    from . import links
+
+    sign_out_everywhere(user)
+    if user.id is not None:
+        tokens.revoke_all(user)
+        links.revoke_outstanding(user)
+
+
 def authenticate(email: str, password: str) -> User | None:
     """The active user with this e-mail and password, else None (one answer for all failures)."""
     user = db.session.scalar(db.select(User).filter_by(email=email.strip().lower()))

@@ -4,7 +4,7 @@ from flask_login import current_user
 from .. import maps
 from ..access import ANYONE, allow
 from ..extensions import db
-from ..i18n import safe_next
+from ..redirects import safe_next
 from . import bp
 
 
@@ -26,4 +26,4 @@ def set_language():
     if current_user.is_authenticated:
         current_user.locale = lang
         db.session.commit()
-    return redirect(safe_next(request.form.get("next")) or url_for("main.home"))
+    return redirect(safe_next(request.form.get("next"), url_for("main.home")))

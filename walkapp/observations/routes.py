@@ -5,7 +5,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import maps, photos, policy, workflow
+from .. import limits, maps, photos, policy, workflow
 from ..admin.forms import organisation_choices
 from ..i18n import current_language
 from ..access import SIGNED_IN, allow
@@ -41,12 +41,14 @@ def report():
     if walk is None and not policy.can_report_without_walk(current_user):
         abort(403)
     form = ObservationForm()
-    errors = {}
+    errors, headers = {}, {}
     if request.method == "POST":
         try:
             obs = service.create_observation(current_user, form)
         except service.InvalidInput as exc:
             errors = exc.errors
+        except limits.LimitReached as exc:  # the form comes back as typed, with when to send again
+            errors, headers = {"form": [exc.message]}, {"Retry-After": str(exc.retry_after)}
         else:
             flash(_("Thank you! Your observation is saved."), "success")
             return redirect(url_for("walks.view", walk_id=walk.id) if walk else url_for("observations.detail", obs_id=obs.id))
@@ -54,7 +56,7 @@ def report():
     return render_template(
         "observations/report.html", form=form, walk=walk, errors=errors,
         map=report_map(walk, location), sources=SOURCE,
-    ), 400 if errors else 200
+    ), 429 if headers else 400 if errors else 200, headers
 
 
 @bp.get("/observations/<int:obs_id>")
@@ -107,7 +109,7 @@ def edit(obs_id: int):
     if not policy.can_edit_observation(current_user, obs):
         abort(403)
     form = ObservationForm()
-    errors = {}
+    errors, headers = {}, {}
     if request.method == "GET":
         form.category.data, form.lat.data, form.lon.data = obs.category.code, obs.lat, obs.lon
         form.description.data, form.rating.data = obs.description, obs.safety_rating
@@ -116,6 +118,8 @@ def edit(obs_id: int):
             service.update_observation(current_user, obs, form, request.form.get("version", type=int))
         except service.InvalidInput as exc:
             errors = exc.errors
+        except limits.LimitReached as exc:
+            errors, headers = {"form": [exc.message]}, {"Retry-After": str(exc.retry_after)}
         else:
             flash(_("Your changes are saved."), "success")
             return redirect(url_for("observations.detail", obs_id=obs.id))
@@ -123,7 +127,7 @@ def edit(obs_id: int):
     return render_template(
         "observations/report.html", form=form, walk=obs.walk, errors=errors, obs=obs,
         map=report_map(obs.walk, location), sources=SOURCE,
-    ), 400 if errors else 200
+    ), 429 if headers else 400 if errors else 200, headers
 
 
 @bp.get("/photos/<int:photo_id>/<any(display, thumb):rendition>.jpg")

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import photos, policy, workflow
+from .. import limits, photos, policy, workflow
 from ..extensions import db
 from ..i18n import current_language
 from ..labels import STATUS
@@ -108,6 +108,8 @@ def create_observation(user, form) -> Observation:
         walk = _walk_for(user, form) if "walk" not in errors else None
     except InvalidInput as exc:
         errors.update(exc.errors)
+    sent_bytes = limits.upload_bytes(form.photos.data)
+    limits.check_guest_upload(user, walk, reports=1, photo_bytes=sent_bytes)  # before any photo is decoded
     processed = []
     try:
         processed = read_photos(form.photos.data or [])
@@ -137,6 +139,7 @@ def create_observation(user, form) -> Observation:
         if earlier is None:
             raise
         return earlier
+    limits.count_guest_upload(user, walk, reports=1, photo_bytes=sent_bytes)
     photos.save_photos(obs, processed, user)  # commits, or rolls back and removes files
     return obs
 
@@ -153,9 +156,12 @@ def contribute(user, obs: Observation, comment: str, files) -> None:
     if not policy.can_contribute(user, obs):
         raise Forbidden()
     comment = (comment or "").strip()
+    sent_bytes = limits.upload_bytes(files)
+    limits.check_guest_upload(user, obs.walk, reports=1, photo_bytes=sent_bytes)
     processed = read_photos(files, already=len(obs.photos))
     if not comment and not processed:
         raise InvalidInput({"comment": [_("Add a photo or a comment.")]})
+    limits.count_guest_upload(user, obs.walk, reports=1, photo_bytes=sent_bytes)
     db.session.add(Event(
         observation=obs, actor=user, action="contribution", comment=comment,
         visibility=Visibility.internal,
@@ -173,6 +179,8 @@ def update_observation(user, obs: Observation, form, version: int | None) -> Non
     errors.pop("walk", None)
     if version is not None and version != obs.version:
         errors.setdefault("form", []).append(_("Someone changed this observation meanwhile; check and save again."))
+    sent_bytes = limits.upload_bytes(form.photos.data)
+    limits.check_guest_upload(user, obs.walk, photo_bytes=sent_bytes)
     processed = []
     try:
         processed = read_photos(form.photos.data or [], already=len(obs.photos))
@@ -180,6 +188,7 @@ def update_observation(user, obs: Observation, form, version: int | None) -> Non
         errors.update(exc.errors)
     if errors:
         raise InvalidInput(errors)
+    limits.count_guest_upload(user, obs.walk, photo_bytes=sent_bytes)
     category = form.selected_category()
     changes = {}
     for name, value in (("category", category.code), ("lat", form.lat.data), ("lon", form.lon.data),

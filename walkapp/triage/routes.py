@@ -16,6 +16,7 @@ from ..models import Category, Kind, Organisation, Photo, Walk
 from ..observations import service as observations
 from ..observations.filters import FilterError, ObservationFilter
 from ..observations.routes import render_detail, visible_or_abort
+from ..redirects import safe_next
 from . import bp, service
 from .forms import BulkForm, CommentForm, EditForm, MoveForm
 
@@ -61,7 +62,7 @@ def bulk_move():
     form = BulkForm()
     form.organisation_id.choices = organisation_choices()
     ids = [int(v) for v in request.form.getlist("ids") if v.isdigit()]
-    back = request.form.get("back") or url_for("triage.inbox")
+    back = safe_next(request.form.get("back"), url_for("triage.inbox"))
     if not form.validate():
         flash(_("Please correct the marked fields."), "error")
         return redirect(back)
@@ -79,6 +80,7 @@ def bulk_move():
 @allow(SIGNED_IN)
 def move(obs_id: int):
     obs = visible_or_abort(obs_id)
+    next_url = safe_next(request.form.get("next"), url_for("observations.detail", obs_id=obs.id))
     form = MoveForm()
     form.organisation_id.choices = organisation_choices()
     if not form.validate():
@@ -97,27 +99,42 @@ def move(obs_id: int):
         db.session.rollback()
         return render_detail(obs, move_form=form, errors=exc.errors, status=400)
     flash(_("Saved: %(status)s.", status=STATUS[obs.status]), "success")
-    return redirect(request.form.get("next") or url_for("observations.detail", obs_id=obs.id))
+    return redirect(next_url)
+
+
+def wanted_public() -> bool:
+    """The state the form asks for: public=1 shows, public=0 hides (never "the other one")."""
+    value = request.form.get("public")
+    if value not in ("0", "1"):
+        abort(400)
+    return value == "1"
+
+
+def public_flash(public: bool) -> None:
+    flash(_("Shown on the public feedback page.") if public else _("Hidden from the public feedback page."), "success")
 
 
 @bp.post("/observations/<int:obs_id>/public")
 @allow(*STAFF)
-def toggle_public(obs_id: int):
+def set_public(obs_id: int):
     """Coordinators choose what the walk's public feedback page shows."""
     obs = visible_or_abort(obs_id)
-    obs.is_public = not obs.is_public
-    db.session.commit()
-    flash(_("Shown on the public feedback page.") if obs.is_public else _("Hidden from the public feedback page."), "success")
+    public = wanted_public()
+    try:
+        service.set_public(current_user, obs, public)
+    except service.Conflict as conflict:
+        return render_detail(conflict.obs, conflict=service.last_change(conflict.obs), status=409)
+    public_flash(public)
     return redirect(url_for("observations.detail", obs_id=obs.id))
 
 
 @bp.post("/photos/<int:photo_id>/public")
 @allow(*STAFF)
-def toggle_photo_public(photo_id: int):
+def set_photo_public(photo_id: int):
     photo = db.get_or_404(Photo, photo_id)
-    photo.is_public = not photo.is_public
-    db.session.commit()
-    flash(_("Shown on the public feedback page.") if photo.is_public else _("Hidden from the public feedback page."), "success")
+    public = wanted_public()
+    service.set_photo_public(current_user, photo, public)
+    public_flash(public)
     return redirect(url_for("observations.detail", obs_id=photo.observation_id))
 
 

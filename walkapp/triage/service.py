@@ -1,8 +1,11 @@
 """Coordinator triage: the inbox query, moves from forms, bulk moves, edits, conflicts."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from flask_babel import gettext as _
 from sqlalchemy import case, func, nulls_last, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import photos, policy, workflow
@@ -64,13 +67,27 @@ def last_change(obs: Observation) -> Event | None:
     )
 
 
+@contextmanager
+def conflicts_as_409(obs: Observation):
+    """A concurrent write that slipped in between the version check and this request's own write
+    (seen at any flush inside the block: the move's notifications flush early, or at commit) is
+    rolled back and becomes a Conflict, shown as the 409 page with the user's input kept.
+
+    IntegrityError counts too: two requests adding the same unique row at once (a follower carried
+    over by two duplicate merges) is the same race seen from another side.
+    """
+    obs_id = obs.id
+    try:
+        yield
+    except (StaleDataError, IntegrityError):
+        db.session.rollback()
+        raise Conflict(db.session.get(Observation, obs_id)) from None
+
+
 def commit_or_conflict(obs: Observation) -> None:
     """Commit; a concurrent write that slipped in between becomes a Conflict."""
-    try:
+    with conflicts_as_409(obs):
         db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        raise Conflict(db.session.get(Observation, obs.id)) from None
 
 
 def move_input(form, obs: Observation | None = None) -> MoveInput:
@@ -97,14 +114,12 @@ def move_from_form(user, obs: Observation, form, after_photos=()) -> Event:
         raise WorkflowError({"duplicate_of": [_("Unknown item.")]})
     if form.duplicate_of.data and data.duplicate_of is None:
         raise WorkflowError({"duplicate_of": [_("Unknown item.")]})
-    event = workflow.move(user, obs, Action(form.action.data), data)
-    if after_photos:
-        try:
+    with conflicts_as_409(obs):
+        event = workflow.move(user, obs, Action(form.action.data), data)
+        if after_photos:
             photos.save_photos(obs, list(after_photos), user, stage=PhotoStage.after)
-        except StaleDataError:
-            raise Conflict(db.session.get(Observation, obs.id)) from None
-    else:
-        commit_or_conflict(obs)
+        else:
+            db.session.commit()
     return event
 
 
@@ -118,20 +133,47 @@ def bulk_move(user, ids: list[int], form) -> int:
     if not items:
         raise WorkflowError({"ids": [_("Select at least one item.")]})
     refused = []
-    for obs in items:
-        try:
-            workflow.move(user, obs, action, move_input(form, obs))
-        except WorkflowError as exc:
-            if set(exc.errors) - {"action"}:  # a missing field: the same for every item
-                db.session.rollback()
-                raise
-            refused.append(obs.id)
-    if refused:
+    try:
+        for obs in items:
+            try:
+                workflow.move(user, obs, action, move_input(form, obs))
+            except WorkflowError as exc:
+                if set(exc.errors) - {"action"}:  # a missing field: the same for every item
+                    db.session.rollback()
+                    raise
+                refused.append(obs.id)
+        if refused:
+            db.session.rollback()
+            raise WorkflowError({"ids": [_("Not possible for item(s) %(ids)s in their current state; nothing was changed.",
+                                           ids=", ".join(f"#{i}" for i in refused))]})
+        db.session.commit()
+    except (StaleDataError, IntegrityError):  # someone moved one of them at the same moment
         db.session.rollback()
-        raise WorkflowError({"ids": [_("Not possible for item(s) %(ids)s in their current state; nothing was changed.",
-                                       ids=", ".join(f"#{i}" for i in refused))]})
-    db.session.commit()
+        raise WorkflowError({"ids": [_("Someone changed some of these items meanwhile; nothing was changed. "
+                                       "Check the list and try again.")]}) from None
     return len(items)
+
+
+def set_public(user, obs: Observation, public: bool) -> Event | None:
+    """Show or hide the item on the public pages: sets (never flips) the wanted state, so two
+    coordinators pressing "Hide" at once both hide it. A change is recorded in the history; a
+    press that finds the item already so changes nothing. A concurrent change of the item is
+    read again and the wanted state set on top of it."""
+    for attempt in range(3):
+        event = workflow.set_public(user, obs, public)
+        try:
+            db.session.commit()
+            return event
+        except StaleDataError:
+            db.session.rollback()
+            obs = db.session.get(Observation, obs.id, populate_existing=True)
+    raise Conflict(obs)
+
+
+def set_photo_public(user, photo, public: bool) -> Event | None:
+    event = workflow.set_photo_public(user, photo, public)
+    db.session.commit()
+    return event
 
 
 def edit_from_form(user, obs: Observation, form) -> Event | None:

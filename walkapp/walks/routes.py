@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user
 from markupsafe import Markup
 
-from .. import maps, policy, workflow
+from .. import limits, maps, policy, workflow
 from ..i18n import local_zone
 from ..access import ANYONE, SIGNED_IN, STAFF, allow
 from ..extensions import db
@@ -128,35 +128,54 @@ def poster(walk_id: int):
 def enter_code():
     form = CodeForm()
     if form.validate_on_submit():
-        walk = service.find_by_code(form.code.data)
+        try:
+            walk = service.find_by_code_limited(form.code.data)
+        except limits.LimitReached as exc:
+            return code_refused(form, exc)
         if walk is not None:
             return redirect(url_for("walks.join", code=walk.join_code))
         form.code.errors.append(_("No walk has this code. Check it and try again."))
     return render_template("walks/enter_code.html", form=form), 400 if form.errors else 200
 
 
+def code_refused(form, exc: limits.LimitReached):
+    form.code.errors = [*form.code.errors, exc.message]
+    return (render_template("walks/enter_code.html", form=form), 429,
+            {"Retry-After": str(exc.retry_after)})
+
+
 @bp.route("/j/<code>", methods=["GET", "POST"])
 @allow(ANYONE)
 def join(code: str):
-    walk = service.find_by_code(code)
+    try:
+        walk = service.find_by_code_limited(code)
+    except limits.LimitReached as exc:
+        return code_refused(CodeForm(formdata=None, data={"code": code[:20]}), exc)
     if walk is None:
         flash(_("No walk has this code. Check it and try again."), "error")
         return redirect(url_for("walks.enter_code"))
     if policy.is_participant(current_user, walk) and request.method == "GET":
         return redirect(url_for("walks.view", walk_id=walk.id))
+    finished = walk.status is WalkStatus.done
     form = JoinForm()
-    error = None
+    error, headers = None, {}
     if form.validate_on_submit():
         try:
+            if not current_user.is_authenticated and not finished:
+                limits.check_join()
             user = service.join(walk, current_user, form)
         except service.JoinRefused as exc:
             error = exc.message
+        except limits.LimitReached as exc:
+            error, headers = exc.message, {"Retry-After": str(exc.retry_after)}
         else:
             if not current_user.is_authenticated:
+                limits.count_join()
+                db.session.commit()
                 session.permanent = True  # a guest stays in for the evening
                 login_user(user)
             flash(_("Welcome to the walk! Report what you see with the big button."), "success")
             return redirect(url_for("walks.view", walk_id=walk.id))
-    status = 400 if (form.errors or error) else 200
-    return render_template("walks/join.html", walk=walk, form=form, error=error,
-                           finished=walk.status is WalkStatus.done), status
+    status = 429 if headers else 400 if (form.errors or error) else 200
+    # A finished walk's code tells only that it has ended: not what or where the walk was.
+    return render_template("walks/join.html", walk=walk, form=form, error=error, finished=finished), status, headers

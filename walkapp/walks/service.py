@@ -6,6 +6,7 @@ import secrets
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
+from .. import limits
 from ..extensions import db
 from ..models import Participant, Role, Stop, User, Walk, WalkStatus
 
@@ -27,6 +28,17 @@ def normalise_code(code: str) -> str:
 
 def find_by_code(code: str) -> Walk | None:
     return db.session.scalar(db.select(Walk).filter_by(join_code=normalise_code(code)))
+
+
+def find_by_code_limited(code: str) -> Walk | None:
+    """find_by_code(), unless this client address guessed wrong too often (LimitReached); a wrong
+    code is counted, so that codes cannot be guessed."""
+    limits.check_code_lookup()
+    walk = find_by_code(code)
+    if walk is None:
+        limits.count_code_failure()
+        db.session.commit()
+    return walk
 
 
 def save_walk(walk: Walk | None, form, user) -> Walk:
