@@ -8,7 +8,7 @@ from flask import Flask
 from sqlalchemy import text
 from sqlalchemy.exc import ArgumentError, OperationalError
 
-from . import access, config, i18n, mail, maps, notifications, photos, security_headers  # noqa: F401 (notifications subscribes)
+from . import access, assets, config, i18n, mail, maps, notifications, photos, security_headers  # noqa: F401 (notifications subscribes)
 from .extensions import babel, csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,7 +40,8 @@ def create_app(test_config: dict | None = None, *, local: bool = False) -> Flask
     login_manager.init_app(app)
     access.init_app(app)
     security_headers.init_app(app)
-    maps.use_local_assets(app.static_url_path)
+    assets.init_app(app)
+    maps.use_local_assets(lambda name: assets.static_url(app, name))
     photos.init_app(app)
     mail.init_app(app)
 

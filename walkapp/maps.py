@@ -7,6 +7,8 @@ walkapp may call ``add_js_link``.
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import folium
 from branca.element import CssLink, JavascriptLink
 from folium.plugins import MarkerCluster
@@ -15,16 +17,16 @@ from markupsafe import Markup
 VENDOR = "vendor"
 
 
-def use_local_assets(static_url: str) -> None:
-    base = f"{static_url.rstrip('/')}/{VENDOR}"
-    folium.Map.default_js = [("leaflet", f"{base}/leaflet/leaflet.js")]
-    folium.Map.default_css = [("leaflet_css", f"{base}/leaflet/leaflet.css")]
+def use_local_assets(url: Callable[[str], str]) -> None:
+    """``url`` turns a file name under static/ into its URL (the content-hashed one, see assets.py)."""
+    folium.Map.default_js = [("leaflet", url(f"{VENDOR}/leaflet/leaflet.js"))]
+    folium.Map.default_css = [("leaflet_css", url(f"{VENDOR}/leaflet/leaflet.css"))]
     MarkerCluster.default_js = [
-        ("markerclusterjs", f"{base}/markercluster/leaflet.markercluster.js")
+        ("markerclusterjs", url(f"{VENDOR}/markercluster/leaflet.markercluster.js"))
     ]
     MarkerCluster.default_css = [
-        ("markerclustercss", f"{base}/markercluster/MarkerCluster.css"),
-        ("markerclusterdefaultcss", f"{base}/markercluster/MarkerCluster.Default.css"),
+        ("markerclustercss", url(f"{VENDOR}/markercluster/MarkerCluster.css")),
+        ("markerclusterdefaultcss", url(f"{VENDOR}/markercluster/MarkerCluster.Default.css")),
     ]
 
 
