@@ -54,13 +54,14 @@ def create_app(test_config: dict | None = None, *, local: bool = False) -> Flask
     from .observations import bp as observations_bp
     from .open311 import bp as open311_bp
     from .public import bp as public_bp
+    from .pwa import bp as pwa_bp
     from .situation import bp as situation_bp
     from .tasks import bp as tasks_bp
     from .triage import bp as triage_bp
     from .walks import bp as walks_bp
 
     for blueprint in (main_bp, auth_bp, admin_bp, walks_bp, observations_bp, triage_bp, tasks_bp,
-                      public_bp, api_bp, open311_bp, exchange_bp, situation_bp):
+                      public_bp, api_bp, open311_bp, exchange_bp, situation_bp, pwa_bp):
         app.register_blueprint(blueprint)
     errors.init_app(app)
     cli.init_app(app)
