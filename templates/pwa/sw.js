@@ -22,7 +22,8 @@ var OFFLINE = {{ offline|tojson }};
 var DEFAULT_LANGUAGE = {{ default_language|tojson }};
 var KEEP_HEADER = {{ keep_header|tojson }};
 var LOGOUT = {{ url_for('auth.logout')|tojson }};
-var DATA = /^\/api\/observations$/;
+var REPORT = {{ url_for('observations.report')|tojson }};
+var DATA = {{ url_for('api.observations')|tojson }};
 var WALK_PAGE = /^\/walks\/(\d+)$/;
 var TILE_PATTERN = {{ tile_pattern|tojson }} ? new RegExp({{ tile_pattern|tojson }}) : null;
 var TILE_BUDGET = {{ tile_budget|tojson }};
@@ -75,8 +76,22 @@ function keep(owner, url, response) {
     return caches.open(PAGES).then(function (cache) { return cache.put(url, response); });
   }).then(function () {
     var walk = WALK_PAGE.exec(new URL(url).pathname);
-    if (walk && TILE_PATTERN) return keepTiles(url + "/offline-tiles");
+    if (!walk) return;
+    // the walk's report form too, so that it opens offline even if it was never opened online
+    return keepReportForm(walk[1]).then(function () {
+      if (TILE_PATTERN) return keepTiles(url + "/offline-tiles");
+    });
   });
+}
+function keepReportForm(walkId) {
+  var url = new URL(REPORT + "?walk=" + walkId, self.location.origin).href;
+  return fetch(url, { credentials: "same-origin" }).then(function (response) {
+    var owner = response.headers.get(KEEP_HEADER);
+    if (!owner || response.status !== 200 || response.redirected) return;
+    return readMeta().then(function (meta) {
+      if (meta.user === owner) return caches.open(PAGES).then(function (cache) { return cache.put(url, response); });
+    });
+  }).catch(function () { /* no connection: kept when the form is opened */ });
 }
 function network(event) {
   return fetch(event.request).then(function (response) {
@@ -144,6 +159,6 @@ self.addEventListener("fetch", function (event) {
   }
   if (local && url.pathname.indexOf("/static/") === 0) event.respondWith(shell(request));
   else if (local && request.mode === "navigate") event.respondWith(page(event));
-  else if (local && DATA.test(url.pathname)) event.respondWith(data(event));
+  else if (local && url.pathname === DATA) event.respondWith(data(event));
   else if (TILE_PATTERN && TILE_PATTERN.test(request.url)) event.respondWith(tile(request));
 });
