@@ -162,7 +162,10 @@
   }
   function flush() {
     if (sending) return Promise.resolve();
-    if (navigator.onLine === false) { schedule(); return Promise.resolve(); }
+    if (navigator.onLine === false) {
+      schedule();
+      return refresh(false).catch(function () { /* storage unavailable */ });
+    }
     sending = true;
     var work = function () { return sendAll(); };
     var locked = navigator.locks ?

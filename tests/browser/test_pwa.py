@@ -227,7 +227,7 @@ def test_offline_navigation_elsewhere_shows_the_offline_page(phone, live):
     page.goto(live.url + "/walks")  # not kept
     assert page.locator("h1").inner_text() == "Ingen uppkoppling"
     assert page.get_by_role("button", name="Gå tillbaka").is_visible()
-    page.get_by_role("link", name=re.compile("Kvällsvandring")).first.wait_for()  # the kept pages are offered
+    page.get_by_role("link", name=re.compile("Trygghetsvandring")).first.wait_for()  # the kept pages are offered
     page.get_by_role("button", name="Gå tillbaka").click()
     page.wait_for_url(re.compile(rf"/walks/{walk_id}$"))
     assert page.locator(".page-head h1").is_visible()
