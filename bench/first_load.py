@@ -18,6 +18,7 @@ request so that no page has filled the cache before the one measured. It prints,
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import re
 import sys
@@ -119,6 +120,8 @@ def main() -> None:
         sys.path.insert(0, str(Path(args.app_root).resolve()))
     from playwright.sync_api import sync_playwright
     from werkzeug.serving import make_server
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
     with tempfile.TemporaryDirectory() as tmp:
         app, logins, walk_id = make_app(Path(tmp))

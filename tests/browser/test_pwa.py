@@ -23,6 +23,7 @@ from walkapp.demo import ONGOING_WALK_CODE, ROUTE
 from walkapp.extensions import db
 from walkapp.models import Observation, Walk, WalkStatus
 
+from ..factories import make_observation
 from ..photo_samples import jpeg_with_orientation_and_gps
 from .conftest import CHROMIUM, serving, shot, wait_until
 
@@ -74,13 +75,13 @@ def phone(browser, live, request, tmp_path):
     so every request a page makes is checked to be for 127.0.0.1 afterwards."""
     made = []
 
-    def new_page(context=None):
+    def new_page(context=None, color_scheme="light"):
         if context is None:
             # a persistent profile, as a phone's browser has: Chromium does not install apps from
             # incognito-like contexts ("in-incognito")
             options = dict(browser.iphone)
             options.pop("default_browser_type", None)
-            options.update(locale="sv-SE", timezone_id="Europe/Stockholm", geolocation=HERE,
+            options.update(locale="sv-SE", timezone_id="Europe/Stockholm", geolocation=HERE, color_scheme=color_scheme,
                            permissions=["geolocation"], service_workers="allow")
             context = browser.browser_type.launch_persistent_context(
                 str(tmp_path / f"profile-{len(made)}"), executable_path=CHROMIUM, args=CHROMIUM_ARGS, **options)
@@ -175,6 +176,11 @@ def test_joined_walk_opens_and_reports_without_signal_and_is_sent_once(phone, li
     page = phone()
     walk_id = join_by_code(page, live.url, "Tunnelgångare")
     controlled(page)
+    with live.app.app_context():  # another participant's item, shown as a pin on the walk map
+        walk = db.session.get(Walk, walk_id)
+        walk.route = {"type": "LineString", "coordinates": [[lon, lat] for lat, lon in ROUTE]}
+        db.session.commit()
+        make_observation(None, walk, description="Mörk passage")
     page.reload()  # now through the service worker, which keeps the walk's page and report form
     wait_kept(page, f"/walks/{walk_id}", f"/report?walk={walk_id}")
     # the walk's area at zooms 15-18, within the budget, fetched once by the service worker
@@ -183,9 +189,16 @@ def test_joined_walk_opens_and_reports_without_signal_and_is_sent_once(phone, li
     assert 0 < tile_count <= TILE_BUDGET
     assert {p.split("/")[1] for p in tiles.requests if p.count("/") == 3} >= {"15"}
 
+    page.wait_for_load_state("networkidle")
+    markers = "document.querySelectorAll('.leaflet-marker-icon').length"
+    online_markers = page.evaluate(markers)
+    assert online_markers > 0
+
     page.context.set_offline(True)
     page.reload()  # no signal: the walk page still opens, with its map, items and tiles
     assert page.locator(".page-head h1").is_visible()
+    wait_until(page, f"{markers} === {online_markers}")  # the pin, from the kept items
+    assert page.evaluate("document.querySelectorAll('path.leaflet-interactive').length") > 0  # route and stops
     wait_until(page, "[...document.querySelectorAll('img.leaflet-tile')].some(i => i.complete && i.naturalWidth > 0)")
     page.get_by_role("link", name="Rapportera en observation").click()
     page.wait_for_url(re.compile(r"/report\?walk=\d+$"))
@@ -204,7 +217,7 @@ def test_joined_walk_opens_and_reports_without_signal_and_is_sent_once(phone, li
     page.locator("#outbox .flash").first.wait_for()
     with live.app.app_context():
         assert db.session.scalar(db.select(db.func.count()).select_from(Observation)
-                                 .where(Observation.walk_id == walk_id)) == 0
+                                 .where(Observation.walk_id == walk_id)) == 1  # only the other one
 
     page.context.set_offline(False)
     page.locator("#outbox .flash.success").wait_for()
@@ -213,7 +226,7 @@ def test_joined_walk_opens_and_reports_without_signal_and_is_sent_once(phone, li
     page.wait_for_load_state("networkidle")
     with live.app.app_context():
         rows = db.session.scalars(db.select(Observation).where(Observation.walk_id == walk_id)).all()
-        assert [(o.description[:12], len(o.photos)) for o in rows] == [("Trasig lampa", 1)]
+        assert sorted((o.description[:12], len(o.photos)) for o in rows) == [("Mörk passage", 0), ("Trasig lampa", 1)]
     assert page.js_errors == []
 
 
@@ -312,3 +325,10 @@ def test_swipe_on_the_report_map_scrolls_and_the_crosshair_is_in_the_first_scree
     page.mouse.click(frame["x"] + frame["width"] * 0.3, frame["y"] + frame["height"] * 0.5)
     wait_until(page, f"document.getElementById('lon').value !== {place[1]!r}")
     assert page.js_errors == []
+
+    dark = phone(color_scheme="dark")
+    join_by_code(dark, live.url, "Nattvandrare")
+    dark.goto(f"{live.url}/report?walk={walk_id}")
+    wait_until(dark, "document.getElementById('lat').value !== ''")
+    dark.wait_for_load_state("networkidle")
+    shot(dark, "pwa-report-first-screen-dark.png", full_page=False)
