@@ -31,8 +31,7 @@ from . import bp
 KEEP_HEADER = "X-Walkapp-Offline"
 SHELL = ("css/", "js/", "vendor/", "icons/", "img/")
 LICENCE = re.compile(r"(LICEN[CS]E|\.txt$)", re.I)
-THEME_LIGHT = "#0f3d3e"
-THEME_DARK = "#0b2a2b"
+THEME = "#0f3d3e"  # the manifest holds one theme colour; base.html's meta tags add the dark one
 
 
 @bp.get("/manifest.webmanifest")
@@ -50,8 +49,8 @@ def manifest():
         "start_url": url_for("main.home"),
         "scope": "/",
         "display": "standalone",
-        "background_color": THEME_LIGHT,
-        "theme_color": THEME_LIGHT,
+        "background_color": THEME,
+        "theme_color": THEME,
         "icons": [icon("icon-192.png", 192, "any"), icon("icon-512.png", 512, "any"),
                   icon("maskable-192.png", 192, "maskable"), icon("maskable-512.png", 512, "maskable")],
     }
