@@ -332,3 +332,36 @@ def test_swipe_on_the_report_map_scrolls_and_the_crosshair_is_in_the_first_scree
     wait_until(dark, "document.getElementById('lat').value !== ''")
     dark.wait_for_load_state("networkidle")
     shot(dark, "pwa-report-first-screen-dark.png", full_page=False)
+
+
+def test_a_try_later_answer_keeps_the_report_queued_until_it_can_be_sent(phone, live):
+    """The server's rate limit ("429 try later") is no refusal: the report waits like one made without
+    signal, and the outbox sends it, once, when the server takes it again."""
+    busy = {"on": False}
+
+    @live.app.before_request
+    def try_later():  # as the server's rate limit answers when it is busy
+        from flask import request
+        if busy["on"] and request.method == "POST" and request.path == "/api/v1/observations":
+            return {"errors": [{"field": None, "message": "Försök igen senare."}]}, 429
+
+    page = phone()
+    walk_id = join_by_code(page, live.url, "Tålmodig")
+    page.goto(f"{live.url}/report?walk={walk_id}")
+    wait_until(page, "document.getElementById('lat').value !== ''")
+    page.get_by_label("Skadegörelse", exact=True).click()
+    page.locator("#description").fill("Krossad ruta i väntkuren")
+    busy["on"] = True
+    page.get_by_role("button", name="Skicka").click()
+    page.locator("#queued").wait_for()
+    assert page.locator("#outbox").inner_text().startswith("1 observation är sparad")
+    assert page.locator("#form-error").is_hidden()
+    page.evaluate("window.dispatchEvent(new Event('online'))")  # the outbox tries now: still busy
+    page.wait_for_timeout(1000)
+    assert page.locator("#outbox .flash.error").count() == 0  # not refused, still waiting
+    busy["on"] = False
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    page.locator("#outbox .flash.success").wait_for()
+    with live.app.app_context():
+        rows = db.session.scalars(db.select(Observation).where(Observation.walk_id == walk_id)).all()
+        assert [o.description for o in rows] == ["Krossad ruta i väntkuren"]
