@@ -7,7 +7,9 @@ tables are emptied after each test and which is dropped at the end.
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -20,6 +22,7 @@ from walkapp.extensions import db
 from walkapp.models import Organisation, Role, User
 
 PASSWORD = "correct horse battery"
+STATIC_BUILD_PATH = str(Path(tempfile.gettempdir()) / f"walkapp-test-static-{os.getuid()}")
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 
 
@@ -77,6 +80,8 @@ def make_test_app(tmp_path, database_url: str | None, **extra):
         "WTF_CSRF_ENABLED": False,
         "SESSION_COOKIE_SECURE": False,
         "REMEMBER_COOKIE_SECURE": False,
+        # one build of static/ for the whole run (assets.py reuses a tree already built)
+        "STATIC_BUILD_PATH": STATIC_BUILD_PATH,
     }
     config.update(extra)
     return create_app(config)

@@ -64,6 +64,10 @@ EXPECTED = {
     "open311.token": (HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN),
     "open311.request_updates": (OK, OK, OK, OK, OK),
     "open311.media": (HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN),
+    "pwa.manifest": (OK, OK, OK, OK, OK),
+    "pwa.service_worker": (OK, OK, OK, OK, OK),
+    "pwa.offline": (OK, OK, OK, OK, OK),
+    "pwa.offline_tiles": (LOGIN, OK, HIDDEN, OK, OK),
 }
 QUERY = {"api.nearby": "?lat=62.6323&lon=17.9379&category=belysning"}
 

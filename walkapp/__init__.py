@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import ArgumentError, OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import access, config, i18n, mail, maps, notifications, photos, security_headers  # noqa: F401 (notifications subscribes)
+from . import access, assets, config, i18n, mail, maps, notifications, photos, security_headers  # noqa: F401 (notifications subscribes)
 from .extensions import babel, csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,7 +44,8 @@ def create_app(test_config: dict | None = None, *, local: bool = False) -> Flask
     login_manager.init_app(app)
     access.init_app(app)
     security_headers.init_app(app)
-    maps.use_local_assets(app.static_url_path)
+    assets.init_app(app)
+    maps.use_local_assets(lambda name: assets.static_url(app, name))
     photos.init_app(app)
     mail.init_app(app)
 
@@ -57,13 +58,14 @@ def create_app(test_config: dict | None = None, *, local: bool = False) -> Flask
     from .observations import bp as observations_bp
     from .open311 import bp as open311_bp
     from .public import bp as public_bp
+    from .pwa import bp as pwa_bp
     from .situation import bp as situation_bp
     from .tasks import bp as tasks_bp
     from .triage import bp as triage_bp
     from .walks import bp as walks_bp
 
     for blueprint in (main_bp, auth_bp, admin_bp, walks_bp, observations_bp, triage_bp, tasks_bp,
-                      public_bp, api_bp, open311_bp, exchange_bp, situation_bp):
+                      public_bp, api_bp, open311_bp, exchange_bp, situation_bp, pwa_bp):
         app.register_blueprint(blueprint)
     errors.init_app(app)
     cli.init_app(app)

@@ -105,6 +105,12 @@ class Defaults:
     MAP_MAX_POINTS = 500
     # Threads (and so extra database connections) per process that run the lägesbild's queries side by side.
     QUERY_WORKERS = 4
+    # Content-hashed, compressed copies of static/ (assets.py); default instance/static.
+    STATIC_BUILD_PATH = None
+    # Keep the map tiles of a joined walk's area on the phone (zooms 15-18, at most this many tiles).
+    # Off by default: tile.openstreetmap.org forbids bulk fetching; turn on for your own tile server.
+    OFFLINE_TILES = False
+    OFFLINE_TILE_BUDGET = 500
     # Default days to the due date, by priority.
     DUE_DAYS = {"high": 7, "normal": 30, "low": 90}
 

@@ -7,6 +7,9 @@ walkapp may call ``add_js_link``.
 """
 from __future__ import annotations
 
+import math
+from typing import Callable
+
 import folium
 from branca.element import CssLink, JavascriptLink
 from folium.plugins import MarkerCluster
@@ -15,16 +18,16 @@ from markupsafe import Markup
 VENDOR = "vendor"
 
 
-def use_local_assets(static_url: str) -> None:
-    base = f"{static_url.rstrip('/')}/{VENDOR}"
-    folium.Map.default_js = [("leaflet", f"{base}/leaflet/leaflet.js")]
-    folium.Map.default_css = [("leaflet_css", f"{base}/leaflet/leaflet.css")]
+def use_local_assets(url: Callable[[str], str]) -> None:
+    """``url`` turns a file name under static/ into its URL (the content-hashed one, see assets.py)."""
+    folium.Map.default_js = [("leaflet", url(f"{VENDOR}/leaflet/leaflet.js"))]
+    folium.Map.default_css = [("leaflet_css", url(f"{VENDOR}/leaflet/leaflet.css"))]
     MarkerCluster.default_js = [
-        ("markerclusterjs", f"{base}/markercluster/leaflet.markercluster.js")
+        ("markerclusterjs", url(f"{VENDOR}/markercluster/leaflet.markercluster.js"))
     ]
     MarkerCluster.default_css = [
-        ("markerclustercss", f"{base}/markercluster/MarkerCluster.css"),
-        ("markerclusterdefaultcss", f"{base}/markercluster/MarkerCluster.Default.css"),
+        ("markerclustercss", url(f"{VENDOR}/markercluster/MarkerCluster.css")),
+        ("markerclusterdefaultcss", url(f"{VENDOR}/markercluster/MarkerCluster.Default.css")),
     ]
 
 
@@ -61,3 +64,50 @@ def embed(m: folium.Map) -> dict[str, Markup]:
         "html": Markup(figure.html.render()),
         "script": Markup(figure.script.render()),
     }
+
+
+# --- tiles kept on the phone for a walk (issue #14) -----------------------------------------
+
+OFFLINE_ZOOMS = range(15, 19)
+AREA_MARGIN_DEG = 0.002  # about 200 m around the route and stops
+
+
+def tile_xy(lat: float, lon: float, zoom: int) -> tuple[int, int]:
+    """The slippy-map tile (x, y) holding a point (Web Mercator, as OpenStreetMap)."""
+    n = 2 ** zoom
+    lat = max(min(lat, 85.0511), -85.0511)
+    x = int((lon + 180.0) / 360.0 * n)
+    y = int((1.0 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2.0 * n)
+    return min(max(x, 0), n - 1), min(max(y, 0), n - 1)
+
+
+def walk_area(walk) -> tuple[float, float, float, float] | None:
+    """(south, west, north, east) around the walk's route, stops and meeting point, or None."""
+    points = [(s.lat, s.lon) for s in walk.stops]
+    if walk.meeting_lat is not None and walk.meeting_lon is not None:
+        points.append((walk.meeting_lat, walk.meeting_lon))
+    if walk.route and walk.route.get("type") == "LineString":
+        points += [(lat, lon) for lon, lat, *_ in walk.route.get("coordinates", [])]
+    if not points:
+        return None
+    lats, lons = [p[0] for p in points], [p[1] for p in points]
+    m = AREA_MARGIN_DEG
+    return min(lats) - m, min(lons) - m, max(lats) + m, max(lons) + m
+
+
+def tile_urls(template: str, area: tuple[float, float, float, float] | None, budget: int,
+              zooms=OFFLINE_ZOOMS) -> list[str]:
+    """The tile URLs covering ``area``, zoom by zoom from the widest, whole zooms only, at most ``budget``."""
+    if area is None:
+        return []
+    south, west, north, east = area
+    urls: list[str] = []
+    for z in zooms:
+        x0, y0 = tile_xy(north, west, z)
+        x1, y1 = tile_xy(south, east, z)
+        if len(urls) + (x1 - x0 + 1) * (y1 - y0 + 1) > budget:
+            break
+        urls += [template.replace("{s}", "a").replace("{r}", "").replace("{z}", str(z))
+                 .replace("{x}", str(x)).replace("{y}", str(y))
+                 for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)]
+    return urls

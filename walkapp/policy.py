@@ -147,3 +147,9 @@ def user_participations(user):
     from .extensions import db
 
     return db.session.scalars(select(Participant).where(Participant.user_id == user.id)).all()
+
+
+def keeps_walk_offline(user, walk: Walk) -> bool:
+    """The pages of a walk one may still report on (walk page, report form, its items) are kept on the
+    phone by the service worker, so that they open without signal (issue #14)."""
+    return user.is_authenticated and can_report_on_walk(user, walk)

@@ -24,7 +24,8 @@ def policy(app: Flask) -> dict[str, str]:
         "script-src": "'self'",  # and the nonce, added per request
         "style-src": "'self' 'unsafe-inline'",  # style attributes carry category colours
         "img-src": f"'self' data: blob: {tile_origin}".strip(),  # blob: previews of photos being sent
-        "connect-src": "'self'",
+        # the service worker fetches the tiles of a walk's area itself when OFFLINE_TILES is on
+        "connect-src": f"'self' {tile_origin}".strip() if app.config.get("OFFLINE_TILES") else "'self'",
         "object-src": "'none'",
         "base-uri": "'self'",
         "form-action": "'self'",

@@ -6,8 +6,14 @@
    them). Only the signed-in person's own reports are sent, with the CSRF token of the page
    the outbox runs on.
    The banner (#outbox in the base layout) says how many wait, and offers to discard a
-   report the server refused for good (e.g. its walk has ended). It is redrawn only when
-   what it says changes, so screen readers hear each news once and focus stays put. */
+   report the server refused for good (e.g. its walk has ended), naming it (category, time,
+   first words). It is redrawn only when what it says changes, so screen readers hear each
+   news once and focus stays put. IndexedDB is the one source of truth: every tab draws its
+   banner from it, and a tab that changes it tells the others (BroadcastChannel), so no tab
+   keeps saying "waits" after another has sent it. When a report is queued the browser is
+   asked to keep the storage (navigator.storage.persist()); when it will not promise to, the
+   banner says the phone may delete waiting reports if it runs short of space. A 429 ("try
+   later") from the server counts as no connection: the report stays queued. */
 (function () {
   "use strict";
   var banner = document.getElementById("outbox");
@@ -16,6 +22,9 @@
   var csrf = banner.dataset.csrf;
   var text = function (key, n) { return (banner.dataset[key] || "").replace("{n}", n); };
   var sending = false, shown = "", failures = 0, timer = null;
+  var channel = window.BroadcastChannel ? new BroadcastChannel("walkapp-outbox") : null;
+  function tellOtherTabs(sentNow) { if (channel) channel.postMessage({ user: user, sent: !!sentNow }); }
+  if (channel) channel.onmessage = function (e) { if (e.data && e.data.user === user) refresh(e.data.sent); };
 
   function open() {
     return new Promise(function (resolve, reject) {
@@ -51,15 +60,39 @@
     p.append(content);
     return p;
   }
-  function show(reports, sentNow) {
+  // "Belysning kl. 21:14 ”Trasig lampa vid …”": which report a message is about
+  function fill(template, values) {
+    return template.replace(/%\((\w+)\)s/g, function (all, k) { return values[k] == null ? all : values[k]; });
+  }
+  function reportName(r) {
+    var label = r.label || {};
+    var time = new Date(r.savedAt).toLocaleTimeString(document.documentElement.lang || undefined,
+                                                       { hour: "2-digit", minute: "2-digit" });
+    var name = fill(text("name"), { category: label.category || "", time: time });
+    var words = (label.text || "").trim().split(/\s+/).filter(Boolean);
+    if (words.length) name += " " + fill(text("quote"), { text: words.slice(0, 6).join(" ") + (words.length > 6 ? " …" : "") });
+    return name;
+  }
+  function protect() {
+    if (!navigator.storage || !navigator.storage.persist) return Promise.resolve(true);
+    return navigator.storage.persisted().then(function (yes) { return yes || navigator.storage.persist(); })
+      .catch(function () { return false; });
+  }
+  function persisted() {
+    if (!navigator.storage || !navigator.storage.persisted) return Promise.resolve(true);
+    return navigator.storage.persisted().catch(function () { return false; });
+  }
+  function show(reports, sentNow, kept) {
     var refused = reports.filter(function (r) { return r.refused; });
     var waiting = reports.length - refused.length;
-    var state = JSON.stringify([waiting, !waiting && sentNow, refused.map(function (r) { return [r.key, r.refused]; })]);
+    var state = JSON.stringify([waiting, !waiting && sentNow, kept, refused.map(function (r) { return [r.key, r.refused]; })]);
     if (state === shown) return;
     shown = state;
     banner.replaceChildren();
     if (waiting) banner.append(flash("flash", waiting === 1 ? text("one", 1) : text("many", waiting)));
     else if (sentNow) banner.append(flash("flash success", text("sent")));
+    if (waiting && !kept) banner.append(flash("flash info", text("unprotected")));
+    document.dispatchEvent(new CustomEvent("walkapp:outbox", { detail: { waiting: waiting } }));
     refused.forEach(function (r) {
       var discard = document.createElement("button");
       discard.type = "button";
@@ -67,16 +100,18 @@
       discard.textContent = text("discard");
       discard.addEventListener("click", function () {
         store("readwrite", function (s) { s.delete(r.key); })
-          .then(function () { return refresh(false); })
+          .then(function () { tellOtherTabs(false); return refresh(false); })
           .catch(function () { /* storage unavailable: it stays listed */ });
       });
-      var p = flash("flash error", text("refused") + " " + r.refused + " ");
+      var p = flash("flash error", text("refused") + " " + reportName(r) + ": " + r.refused + " ");
       p.append(discard);
       banner.append(p);
     });
     banner.hidden = banner.childElementCount === 0;
   }
-  function refresh(sentNow) { return mine().then(function (reports) { show(reports, sentNow); }); }
+  function refresh(sentNow) {
+    return Promise.all([mine(), persisted()]).then(function (both) { show(both[0], sentNow, both[1]); });
+  }
 
   var TIMEOUT = 600000;  // a send that hangs on a weak connection is given up and tried later
   function timeoutSignal() {
@@ -127,7 +162,10 @@
   }
   function flush() {
     if (sending) return Promise.resolve();
-    if (navigator.onLine === false) { schedule(); return Promise.resolve(); }
+    if (navigator.onLine === false) {
+      schedule();
+      return refresh(false).catch(function () { /* storage unavailable */ });
+    }
     sending = true;
     var work = function () { return sendAll(); };
     var locked = navigator.locks ?
@@ -135,21 +173,25 @@
       work();
     return Promise.resolve(locked).then(function (results) {
       failures = results.indexOf("later") >= 0 ? failures + 1 : 0;
-      return refresh(results.indexOf("sent") >= 0);
+      var sentNow = results.indexOf("sent") >= 0;
+      if (sentNow || results.indexOf("refused") >= 0) tellOtherTabs(sentNow);
+      return refresh(sentNow);
     }).catch(function () { /* storage unavailable: nothing to send */ })
       .then(function () { sending = false; schedule(); });
   }
 
   window.walkappOutbox = {
-    /* Keep a report: url, fields as [name, value] pairs (client_key among them), photos as Files. */
-    add: function (url, fields, files) {
+    /* Keep a report: url, fields as [name, value] pairs (client_key among them), photos as Files,
+       label {category, text} to name it in messages. */
+    add: function (url, fields, files, label) {
       var key = (fields.filter(function (pair) { return pair[0] === "client_key"; })[0] || [])[1];
-      var report = { key: key, user: user, url: url, fields: fields, savedAt: Date.now(),
+      var report = { key: key, user: user, url: url, fields: fields, savedAt: Date.now(), label: label || {},
                      photos: files.map(function (f) { return { name: f.name, blob: f }; }) };
       return store("readwrite", function (s) { s.put(report); }).then(function () {
         failures = 0;  // a new report waits at most 30 s for its first try
         schedule();
-        return refresh(false);
+        tellOtherTabs(false);
+        return protect().then(function () { return refresh(false); });
       });
     },
     flush: flush

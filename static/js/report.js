@@ -58,6 +58,25 @@
     whereStatus.textContent = msg("chosen");
   });
   map.on("click", function (e) { map.panTo(e.latlng); });
+  // On a touch screen a one-finger swipe scrolls the page (it never moves the pin); two fingers
+  // move and zoom the map, and a tap still places the pin. A one-finger swipe on the map says so.
+  if (window.matchMedia && matchMedia("(pointer: coarse)").matches) {
+    map.dragging.disable();
+    var frame = map.getContainer().closest(".map-frame") || map.getContainer();
+    var hint = document.createElement("p");
+    hint.className = "map-hint";
+    hint.setAttribute("aria-hidden", "true");  // the same words are in the hint above the map
+    hint.textContent = msg("two-fingers");
+    hint.hidden = true;
+    frame.append(hint);
+    var hintTimer = null;
+    map.getContainer().addEventListener("touchmove", function (e) {
+      if (e.touches.length !== 1) { hint.hidden = true; return; }
+      hint.hidden = false;
+      clearTimeout(hintTimer);
+      hintTimer = setTimeout(function () { hint.hidden = true; }, 1500);
+    }, { passive: true });
+  }
   if (lat.value && lon.value) map.setView([parseFloat(lat.value), parseFloat(lon.value)], 18);
 
   function locate(auto) {
@@ -192,7 +211,10 @@
     data.forEach(function (value, name) {
       if (typeof value === "string" && name !== "csrf_token") fields.push([name, value]);
     });
-    return window.walkappOutbox.add(url, fields, data.getAll("photos")).then(function () {
+    var category = form.querySelector('input[name="category"]:checked');
+    var label = { category: category ? category.closest("label").textContent.trim() : "",
+                  text: $("description").value };
+    return window.walkappOutbox.add(url, fields, data.getAll("photos"), label).then(function () {
       photos.forEach(function (p) { URL.revokeObjectURL(p.url); });
       photos = [];
       renderThumbs();
@@ -228,6 +250,7 @@
       try { body = JSON.parse(xhr.responseText); } catch (err) { body = null; }
       if (xhr.status === 201 || xhr.status === 200) { done(body); return; }  // 200: sent before, same key
       if (xhr.status === 413) { showErrors([{ field: "photos", message: msg("too-large") }]); return; }
+      if (xhr.status === 429 && keepable && window.walkappOutbox) { xhr.onerror(); return; }  // "try later"
       if (xhr.status === 401) { window.location.reload(); return; }
       showErrors((body && body.errors) || [{ field: null, message: xhr.statusText }]);
     };
@@ -241,6 +264,10 @@
     setBusy(true);
     xhr.send(data);
   }
+  // The outbox is the one source of truth: once nothing waits, "saved on this phone" is gone.
+  document.addEventListener("walkapp:outbox", function (e) {
+    if (!e.detail.waiting) $("queued").hidden = true;
+  });
   function finished(feature) {
     window.location.href = form.dataset.done || (feature && feature.properties.url) || "/";
   }
