@@ -191,7 +191,7 @@ def _close(server) -> None:
         try:
             server.quit()
         except (OSError, smtplib.SMTPException):
-            pass
+            server.close()
     return None
 
 
