@@ -178,3 +178,19 @@ def test_icons_are_real_pngs_of_their_size(name):
     with Image.open(path) as image:
         size = int(re.search(r"(\d+)", name)[1]) if "touch" not in name else 180
         assert image.format == "PNG" and image.size == (size, size)
+
+
+def test_the_service_workers_own_fetches_leave_a_message_for_the_next_page(app, client, users, auth):
+    """Keeping a walk's report form in the background must not use up the "Tack!" that the walk page,
+    the person's next page, shows after a report."""
+    with app.app_context():
+        walk_id = make_walk(participants=[users[Role.walker]]).id
+    auth.login_as(Role.walker)
+    sent = client.post("/report", data={"walk": str(walk_id), "category": "belysning",
+                                        "lat": str(HERE[0]), "lon": str(HERE[1])})
+    assert sent.status_code == 302
+    thanks = "Tack! Din observation är sparad."
+    background = client.get(f"/report?walk={walk_id}", headers={"Sec-Fetch-Mode": "cors", "Sec-Fetch-Dest": "empty"})
+    assert background.headers.get("X-Walkapp-Offline") and thanks not in background.get_data(as_text=True)
+    page = client.get(f"/walks/{walk_id}", headers={"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"})
+    assert thanks in page.get_data(as_text=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Response, current_app, jsonify, render_template, request, url_for
+from flask import Response, current_app, get_flashed_messages, jsonify, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -139,3 +139,13 @@ def mark_kept_pages(response: Response) -> Response:
             or (walk is not None and policy.keeps_walk_offline(current_user, walk)):
         response.headers[KEEP_HEADER] = str(current_user.id)
     return response
+
+
+@bp.app_template_global()
+def page_flashes() -> list[tuple[str, str]]:
+    """The flashed messages, for a page a person opens. The service worker's own fetches (precaching the
+    offline page, keeping a walk's report form) are not navigations and must not use up a message such
+    as "Tack! Din observation är sparad." that was meant for the next page the person sees."""
+    if request.headers.get("Sec-Fetch-Mode", "navigate") != "navigate":
+        return []
+    return get_flashed_messages(with_categories=True)
