@@ -86,7 +86,7 @@ class DocumentPDF(FPDF):
 
     def para(self, text: str, size: int = 10, bold: bool = False, width: float = 0):
         self.set_font(self.font_name, "B" if bold else "", size)
-        self.multi_cell(width, size * 0.5, self.text_safe(text), new_x="LMARGIN", new_y="NEXT")
+        self.multi_cell(width, size * 0.5, self.text_safe(text), new_x="LMARGIN", new_y="NEXT", align="L")
 
     def text_height(self, text: str, width: float, line: float, size: int, bold: bool = False) -> float:
         self.set_font(self.font_name, "B" if bold else "", size)
@@ -95,10 +95,13 @@ class DocumentPDF(FPDF):
     def table_rows(self, header: list[str], rows: list[list[str]], widths: tuple[int, ...], size: int = 8):
         """A table whose header repeats on each page; a row never splits."""
         self.set_font(self.font_name, "", size)
+        self.set_fill_color(255, 255, 255)
+        self.set_text_color(0, 0, 0)
         self.keep(20)
         style = FontFace(emphasis="BOLD", color=(255, 255, 255), fill_color=BRAND)
         with self.table(col_widths=widths, text_align="LEFT", line_height=size * 0.55,
-                        headings_style=style, repeat_headings=1) as table:
+                        headings_style=style, repeat_headings=1,
+                        cell_fill_color=(240, 244, 244), cell_fill_mode="ROWS") as table:
             table.row([self.text_safe(h) for h in header])
             for row in rows:
                 table.row([self.text_safe(str(c)) for c in row])
@@ -273,10 +276,10 @@ def block(pdf: DocumentPDF, item: Item) -> None:
         x += PHOTO_W + PHOTO_GAP
     pdf.set_xy(pdf.l_margin, top)
     pdf.set_font(pdf.font_name, "B", 11)
-    pdf.multi_cell(text_w, 5.5, pdf.text_safe(title), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(text_w, 5.5, pdf.text_safe(title), new_x="LMARGIN", new_y="NEXT", align="L")
     pdf.set_font(pdf.font_name, "", 9)
     for line in lines:
-        pdf.multi_cell(text_w, 4.5, pdf.text_safe(line), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(text_w, 4.5, pdf.text_safe(line), new_x="LMARGIN", new_y="NEXT", align="L")
     bottom = top + height
     pdf.set_draw_color(210, 210, 210)
     pdf.line(pdf.l_margin, bottom - 1.5, pdf.l_margin + pdf.epw, bottom - 1.5)
