@@ -19,16 +19,19 @@ WEEKDAYS = range(1, 8)
 
 
 def parse_scope(args, today: date) -> tuple[stats.Scope, str]:
-    period = args.get("period", "month")
+    period = args.get("period", stats.DEFAULT_PERIOD)
     if period not in stats.PERIODS:
-        period = "month"
+        period = stats.DEFAULT_PERIOD
     try:
         start = date.fromisoformat(args["from"]) if args.get("from") else None
         end = date.fromisoformat(args["to"]) if args.get("to") else None
-        first, last = stats.period_bounds(period, today, start, end)
+        if period == stats.DEFAULT_PERIOD:
+            first, last = stats.default_bounds(today)
+        else:
+            first, last = stats.period_bounds(period, today, start, end)
     except ValueError:
         flash(_("Give both dates of the custom period as YYYY-MM-DD, the first before the last."), "error")
-        period, (first, last) = "month", stats.period_bounds("month", today)
+        period, (first, last) = stats.DEFAULT_PERIOD, stats.default_bounds(today)
     bbox = None
     if args.get("bbox"):
         try:

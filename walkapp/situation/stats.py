@@ -20,7 +20,8 @@ from ..observations.filters import inside
 from . import parallel, safety_index
 
 CLOSED = (Status.verified, Status.wont_fix, Status.rejected, Status.duplicate)
-PERIODS = ("week", "month", "tertial", "year", "custom")
+PERIODS = ("90days", "week", "month", "tertial", "year", "custom")
+DEFAULT_PERIOD = "90days"
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ class Scope:
 
 
 def period_bounds(period: str, today: date, start: date | None = None, end: date | None = None) -> tuple[date, date]:
+    if period == "90days":  # the last 90 days up to today
+        return today - timedelta(days=89), today
     if period == "week":
         first = today - timedelta(days=today.weekday())
         return first, first + timedelta(days=6)
@@ -56,6 +59,21 @@ def period_bounds(period: str, today: date, start: date | None = None, end: date
     if start and end and start <= end:
         return start, end
     raise ValueError("custom period needs a start and an end")
+
+
+def latest_day() -> date | None:
+    """The local day of the newest item (one index lookup), for a default period that has data."""
+    latest = db.session.scalar(select(func.max(Observation.created_at)).where(Observation.status != Status.duplicate))
+    return latest.astimezone(local_zone()).date() if latest else None
+
+
+def default_bounds(today: date) -> tuple[date, date]:
+    """The last 90 days, or when nothing was reported in them, the 90 days up to the newest item."""
+    first, last = period_bounds(DEFAULT_PERIOD, today)
+    latest = latest_day()
+    if latest is not None and latest < first:
+        return period_bounds(DEFAULT_PERIOD, latest)
+    return first, last
 
 
 def _moment(day: date) -> datetime:
