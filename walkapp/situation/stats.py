@@ -6,7 +6,7 @@ period's rows, so they are few, independent, and run side by side (parallel.py).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 from flask import current_app
 from sqlalchemy import and_, case, func, literal, literal_column, select
@@ -334,21 +334,81 @@ def hotspots(scope: Scope, made_: dict, grid: int = 24) -> list[dict]:
             for y, x, n in rows]
 
 
-def lagesbild(scope: Scope, today: date) -> dict:
-    """Every figure of the dashboard. The queries are independent and run side by side; only the
-    hotspot grid waits, for the extent of the period's items."""
+def year_earlier(scope: Scope) -> Scope:
+    """The same dates a year before (29 February falls back to the 28th)."""
+    def back(day: date) -> date:
+        try:
+            return day.replace(year=day.year - 1)
+        except ValueError:
+            return day.replace(year=day.year - 1, day=28)
+    return replace(scope, start=back(scope.start), end=back(scope.end), share=None)
+
+
+def comparison(scope: Scope) -> dict:
+    """Items made in the previous period and in the same period a year earlier, by category and by
+    source, from one GROUP BY over both periods: {"previous"|"year_earlier": {"categories": {id: n},
+    "sources": {source: n}, "total": n}}."""
+    before, year = replace(scope.previous(), share=None), year_earlier(scope)
+    in_before, in_year = _in_period(Observation.created_at, before), _in_period(Observation.created_at, year)
+    category, source = _unindexed(Observation.category_id), _unindexed(Observation.source)
+    rows = db.session.execute(
+        select(category, source, func.count().filter(in_before), func.count().filter(in_year))
+        .where(_where(scope, dated=False), in_before | in_year).group_by(category, source))
+    result = {key: {"categories": {}, "sources": {}, "total": 0} for key in ("previous", "year_earlier")}
+    for category_id, source_, n_before, n_year in rows:
+        for key, n in (("previous", n_before), ("year_earlier", n_year)):
+            if n:
+                part = result[key]
+                part["categories"][category_id] = part["categories"].get(category_id, 0) + n
+                part["sources"][source_] = part["sources"].get(source_, 0) + n
+                part["total"] += n
+    result["previous"]["period"] = (before.start, before.end)
+    result["year_earlier"]["period"] = (year.start, year.end)
+    return result
+
+
+def clock(scope: Scope) -> tuple[list[int], list[int]]:
+    """Items made in the period by local hour (24 counts) and ISO weekday (7 counts, Monday first).
+
+    The database groups by the UTC hour (at most 24 × days groups, one scan, no date parsing per row);
+    each group's local hour and weekday follow in Python, with the zone's own daylight saving time."""
+    if db.engine.dialect.name == "postgresql":
+        hour = func.date_trunc("hour", Observation.created_at)
+    else:  # 'YYYY-MM-DD HH' of the stored UTC text
+        hour = func.substr(Observation.created_at, 1, 13)
+    hours, weekdays = [0] * 24, [0] * 7
+    zone = local_zone()
+    for at, n in db.session.execute(select(hour, func.count()).where(_where(scope)).group_by(hour)):
+        if isinstance(at, str):
+            at = datetime.strptime(at, "%Y-%m-%d %H").replace(tzinfo=timezone.utc)
+        elif at.tzinfo is None:
+            at = at.replace(tzinfo=timezone.utc)
+        local = at.astimezone(zone)
+        hours[local.hour] += n
+        weekdays[local.isoweekday() - 1] += n
+    return hours, weekdays
+
+
+def lagesbild(scope: Scope, today: date, report: bool = False) -> dict:
+    """Every figure of the dashboard, and with `report` also those the lägesbild report adds
+    (comparison with earlier periods, time of day and weekday) in the same pass. The queries are
+    independent and run side by side; only the hotspot grid waits, for the extent of the period's items."""
     scope = with_share(scope, today)
     parallel.release_connection()
-    pending = {name: parallel.submit(function, *args) for name, function, *args in (
+    queries = [
         ("made", made, scope), ("fixes", fixes, scope), ("fixes_by_organisation", fixes, scope, True),
         ("backlog", backlog, scope, today), ("workload", workload, scope, today),
         ("breakdown", breakdown, scope), ("stops", stop_ratings, scope), ("trend", monthly_index, scope),
-    )}
+    ]
+    if report:
+        queries += [("comparison", comparison, scope), ("clock", clock, scope)]
+    pending = {name: parallel.submit(function, *args) for name, function, *args in queries}
     made_ = pending["made"].result()
     grid = parallel.submit(hotspots, scope, made_)
     done = {name: future.result() for name, future in pending.items()}
     categories, sources = done["breakdown"]
-    return {
+    extra = {"comparison": done["comparison"], "clock": done["clock"]} if report else {}
+    return extra | {
         "figures": figures(made_, done["fixes"], done["backlog"]),
         "previous": {"new": done["backlog"]["previous_new"], "fixed": done["backlog"]["previous_fixed"]},
         "categories": categories,
