@@ -393,62 +393,35 @@ def _months_back(scope: Scope, months: int = 12) -> date:
     return (scope.end.replace(day=1) - timedelta(days=31 * (months - 1))).replace(day=1)
 
 
-def _overlap(a: tuple[date, date], b: tuple[date, date]) -> bool:
-    return a[0] <= b[1] and b[0] <= a[1]
-
-
-def periods_apart(scope: Scope) -> bool:
-    """The period, the previous one and the same period a year earlier are disjoint, or the last two are
-    the same dates (a year's period): then each row belongs to one of them and one GROUP BY counts all."""
-    now, before, year = (scope.start, scope.end), (scope.previous().start, scope.previous().end), \
-        (year_earlier(scope).start, year_earlier(scope).end)
-    return not _overlap(now, before) and not _overlap(now, year) and (before == year or not _overlap(before, year))
-
-
-def made_and_compared(scope: Scope) -> tuple[dict, tuple[list, list], dict]:
-    """made(), breakdown() and comparison() from one scan (the report's pass; needs periods_apart()).
-
-    Each row of the three periods gets its period as a key; grouped by period, category and source, the
-    period's rows give the counts, rating sums and extent, the earlier periods their counts."""
+def backlog_and_compared(scope: Scope, today: date) -> tuple[dict, dict]:
+    """backlog() and comparison() from backlog's own scan (the report's pass): the same counts, grouped
+    by category and source, with the items made in the same period a year earlier counted alongside."""
+    problem = Observation.kind == Kind.problem
     before, year = replace(scope.previous(), share=None), year_earlier(scope)
-    in_now, in_before, in_year = (_in_period(Observation.created_at, s) for s in (scope, before, year))
-    key = case((in_now, 0), (in_before, 1), else_=2)
     category, source = _unindexed(Observation.category_id), _unindexed(Observation.source)
-    rating = Observation.safety_rating
-    rows = db.session.execute(
-        select(key.label("key"), category, source, func.count(), func.count(rating), func.coalesce(func.sum(rating), 0),
-               func.coalesce(func.sum(rating * rating), 0), func.min(Observation.lat), func.min(Observation.lon),
-               func.max(Observation.lat), func.max(Observation.lon))
-        .where(_where(scope, dated=False), in_now | in_before | in_year)
-        .group_by(key, category, source)).all()
-    made_ = {"new": 0, "rated": 0, "rating_sum": 0, "rating_squares": 0,
-             "south": None, "west": None, "north": None, "east": None}
+    rows = db.session.execute(select(
+        category, source,
+        func.count().filter(and_(problem, Observation.status.not_in(CLOSED + (Status.fixed,)),
+                                 Observation.created_at < _moment(scope.end + timedelta(days=1)))),
+        func.count().filter(and_(problem, _overdue(today))),
+        func.count().filter(_in_period(Observation.created_at, before)),
+        func.count().filter(and_(problem, _in_period(Observation.fixed_at, before))),
+        func.count().filter(_in_period(Observation.created_at, year)),
+    ).where(_where(scope, dated=False)).group_by(category, source))
+    backlog_ = {"open": 0, "overdue": 0, "previous_new": 0, "previous_fixed": 0}
     comparison_ = {k: {"categories": {}, "sources": {}, "total": 0} for k in ("previous", "year_earlier")}
-    names = {row.id: row for row in db.session.execute(
-        select(Category.id, Category.name_sv, Category.name_en, Category.colour))}
-    categories, sources = {}, {}
-    for period, category_id, source_, n, rated, total, squares, south, west, north, east in rows:
-        if period == 0:
-            made_["new"] += n
-            made_["rated"] += rated
-            made_["rating_sum"] += total
-            made_["rating_squares"] += squares
-            for k, value, pick in (("south", south, min), ("west", west, min), ("north", north, max), ("east", east, max)):
-                made_[k] = value if made_[k] is None else pick(made_[k], value)
-            row = names[category_id]
-            categories.setdefault(category_id, [row.name_sv, row.name_en, row.colour, 0])[3] += n
-            sources[source_] = sources.get(source_, 0) + n
-            continue
-        for part in [comparison_["previous"]] * (period == 1 or before == year) + [comparison_["year_earlier"]] * (
-                period == 2 or before == year):
-            part["categories"][category_id] = part["categories"].get(category_id, 0) + n
-            part["sources"][source_] = part["sources"].get(source_, 0) + n
-            part["total"] += n
+    for category_id, source_, open_, overdue, n_before, fixed_before, n_year in rows:
+        for k, n in (("open", open_), ("overdue", overdue), ("previous_new", n_before), ("previous_fixed", fixed_before)):
+            backlog_[k] += n
+        for k, n in (("previous", n_before), ("year_earlier", n_year)):
+            if n:
+                part = comparison_[k]
+                part["categories"][category_id] = part["categories"].get(category_id, 0) + n
+                part["sources"][source_] = part["sources"].get(source_, 0) + n
+                part["total"] += n
     comparison_["previous"]["period"] = (before.start, before.end)
     comparison_["year_earlier"]["period"] = (year.start, year.end)
-    largest_first = lambda row: (-row[-1], row[0])  # noqa: E731
-    breakdown_ = (sorted(map(tuple, categories.values()), key=largest_first), sorted(sources.items(), key=largest_first))
-    return made_, breakdown_, comparison_
+    return backlog_, comparison_
 
 
 def hourly(scope: Scope, months: int = 12) -> tuple[list, tuple[list[int], list[int]]]:
@@ -494,34 +467,29 @@ def lagesbild(scope: Scope, today: date, report: bool = False) -> dict:
     hotspot grid waits, for the extent of the period's items.
 
     With `report`, also what the lägesbild report adds (the previous period and the same period a year
-    earlier, time of day and weekday) in the same pass and no more scans than the dashboard's: the
-    period's counts and the comparison come from one GROUP BY, the monthly index and the clock from
-    another."""
+    earlier by category and source, time of day and weekday) in the same pass and with as many scans
+    as the dashboard: the comparison rides on the backlog's scan of every item, and the monthly index
+    and the clock come from one GROUP BY by hour."""
     scope = with_share(scope, today)
     parallel.release_connection()
-    combined = report and periods_apart(scope)
     queries = [
-        ("fixes", fixes, scope), ("fixes_by_organisation", fixes, scope, True),
-        ("backlog", backlog, scope, today), ("workload", workload, scope, today), ("stops", stop_ratings, scope),
+        ("made", made, scope), ("fixes", fixes, scope), ("fixes_by_organisation", fixes, scope, True),
+        ("workload", workload, scope, today), ("breakdown", breakdown, scope), ("stops", stop_ratings, scope),
     ]
-    if combined:
-        queries += [("made_and_compared", made_and_compared, scope), ("hourly", hourly, scope)]
+    if report:
+        queries += [("backlog_and_compared", backlog_and_compared, scope, today), ("hourly", hourly, scope)]
     else:
-        queries += [("made", made, scope), ("breakdown", breakdown, scope), ("trend", monthly_index, scope)]
-        if report:
-            queries += [("comparison", comparison, scope), ("clock", clock, scope)]
+        queries += [("backlog", backlog, scope, today), ("trend", monthly_index, scope)]
     pending = {name: parallel.submit(function, *args) for name, function, *args in queries}
-    if combined:
-        made_, breakdown_, comparison_ = pending.pop("made_and_compared").result()
-        trend, clock_ = pending.pop("hourly").result()
-    else:
-        made_ = pending.pop("made").result()
+    made_ = pending["made"].result()
     grid = parallel.submit(hotspots, scope, made_)
     done = {name: future.result() for name, future in pending.items()}
-    if combined:
-        done.update(breakdown=breakdown_, comparison=comparison_, trend=trend, clock=clock_)
+    extra = {}
+    if report:
+        done["backlog"], comparison_ = done.pop("backlog_and_compared")
+        done["trend"], clock_ = done.pop("hourly")
+        extra = {"comparison": comparison_, "clock": clock_}
     categories, sources = done["breakdown"]
-    extra = {"comparison": done["comparison"], "clock": done["clock"]} if report else {}
     return extra | {
         "figures": figures(made_, done["fixes"], done["backlog"]),
         "previous": {"new": done["backlog"]["previous_new"], "fixed": done["backlog"]["previous_fixed"]},
