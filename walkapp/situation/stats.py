@@ -344,27 +344,31 @@ def year_earlier(scope: Scope) -> Scope:
     return replace(scope, start=back(scope.start), end=back(scope.end), share=None)
 
 
+def _counted(scope: Scope, period: Scope) -> dict:
+    """Items made in `period` (within the scope's area and filters) by category and by source: one
+    range, with the planner hint scaled from the scope's share to the period's length."""
+    share = None if scope.share is None else min(1.0, scope.share * ((period.end - period.start).days + 1)
+                                                  / ((scope.end - scope.start).days + 1))
+    period = replace(scope, start=period.start, end=period.end, share=share)
+    category, source = _unindexed(Observation.category_id), _unindexed(Observation.source)
+    result = {"categories": {}, "sources": {}, "total": 0}
+    for category_id, source_, n in db.session.execute(
+            select(category, source, func.count()).where(_where(period)).group_by(category, source)):
+        result["categories"][category_id] = result["categories"].get(category_id, 0) + n
+        result["sources"][source_] = result["sources"].get(source_, 0) + n
+        result["total"] += n
+    return result
+
+
 def comparison(scope: Scope) -> dict:
     """Items made in the previous period and in the same period a year earlier, by category and by
-    source, from one GROUP BY over both periods: {"previous"|"year_earlier": {"categories": {id: n},
-    "sources": {source: n}, "total": n}}."""
-    before, year = replace(scope.previous(), share=None), year_earlier(scope)
-    in_before, in_year = _in_period(Observation.created_at, before), _in_period(Observation.created_at, year)
-    category, source = _unindexed(Observation.category_id), _unindexed(Observation.source)
-    rows = db.session.execute(
-        select(category, source, func.count().filter(in_before), func.count().filter(in_year))
-        .where(_where(scope, dated=False), in_before | in_year).group_by(category, source))
-    result = {key: {"categories": {}, "sources": {}, "total": 0} for key in ("previous", "year_earlier")}
-    for category_id, source_, n_before, n_year in rows:
-        for key, n in (("previous", n_before), ("year_earlier", n_year)):
-            if n:
-                part = result[key]
-                part["categories"][category_id] = part["categories"].get(category_id, 0) + n
-                part["sources"][source_] = part["sources"].get(source_, 0) + n
-                part["total"] += n
-    result["previous"]["period"] = (before.start, before.end)
-    result["year_earlier"]["period"] = (year.start, year.end)
-    return result
+    source: {"previous"|"year_earlier": {"categories": {id: n}, "sources": {source: n}, "total": n,
+    "period": (first, last)}}. A year's period has the same dates for both: counted once."""
+    before, year = scope.previous(), year_earlier(scope)
+    previous = _counted(scope, before)
+    earlier = dict(previous) if (year.start, year.end) == (before.start, before.end) else _counted(scope, year)
+    return {"previous": previous | {"period": (before.start, before.end)},
+            "year_earlier": earlier | {"period": (year.start, year.end)}}
 
 
 def clock(scope: Scope) -> tuple[list[int], list[int]]:
@@ -380,7 +384,7 @@ def clock(scope: Scope) -> tuple[list[int], list[int]]:
     zone = local_zone()
     for at, n in db.session.execute(select(hour, func.count()).where(_where(scope)).group_by(hour)):
         if isinstance(at, str):
-            at = datetime.strptime(at, "%Y-%m-%d %H").replace(tzinfo=timezone.utc)
+            at = datetime.fromisoformat(at + ":00").replace(tzinfo=timezone.utc)
         elif at.tzinfo is None:
             at = at.replace(tzinfo=timezone.utc)
         local = at.astimezone(zone)
@@ -393,35 +397,39 @@ def _months_back(scope: Scope, months: int = 12) -> date:
     return (scope.end.replace(day=1) - timedelta(days=31 * (months - 1))).replace(day=1)
 
 
-def backlog_and_compared(scope: Scope, today: date) -> tuple[dict, dict]:
-    """backlog() and comparison() from backlog's own scan (the report's pass): the same counts, grouped
-    by category and source, with the items made in the same period a year earlier counted alongside."""
-    problem = Observation.kind == Kind.problem
-    before, year = replace(scope.previous(), share=None), year_earlier(scope)
+def made_and_breakdown(scope: Scope) -> tuple[dict, tuple[list, list]]:
+    """made() and breakdown() from breakdown's one GROUP BY (the report's pass): each group's count,
+    ratings and extent, summed here over the few groups."""
     category, source = _unindexed(Observation.category_id), _unindexed(Observation.source)
-    rows = db.session.execute(select(
-        category, source,
-        func.count().filter(and_(problem, Observation.status.not_in(CLOSED + (Status.fixed,)),
-                                 Observation.created_at < _moment(scope.end + timedelta(days=1)))),
-        func.count().filter(and_(problem, _overdue(today))),
-        func.count().filter(_in_period(Observation.created_at, before)),
-        func.count().filter(and_(problem, _in_period(Observation.fixed_at, before))),
-        func.count().filter(_in_period(Observation.created_at, year)),
-    ).where(_where(scope, dated=False)).group_by(category, source))
-    backlog_ = {"open": 0, "overdue": 0, "previous_new": 0, "previous_fixed": 0}
-    comparison_ = {k: {"categories": {}, "sources": {}, "total": 0} for k in ("previous", "year_earlier")}
-    for category_id, source_, open_, overdue, n_before, fixed_before, n_year in rows:
-        for k, n in (("open", open_), ("overdue", overdue), ("previous_new", n_before), ("previous_fixed", fixed_before)):
-            backlog_[k] += n
-        for k, n in (("previous", n_before), ("year_earlier", n_year)):
-            if n:
-                part = comparison_[k]
-                part["categories"][category_id] = part["categories"].get(category_id, 0) + n
-                part["sources"][source_] = part["sources"].get(source_, 0) + n
-                part["total"] += n
-    comparison_["previous"]["period"] = (before.start, before.end)
-    comparison_["year_earlier"]["period"] = (year.start, year.end)
-    return backlog_, comparison_
+    rating = Observation.safety_rating
+    counts = (select(category.label("category_id"), source.label("source"), func.count().label("n"),
+                     func.count(rating).label("rated"), func.coalesce(func.sum(rating), 0).label("total"),
+                     func.coalesce(func.sum(rating * rating), 0).label("squares"),
+                     func.min(Observation.lat).label("south"), func.min(Observation.lon).label("west"),
+                     func.max(Observation.lat).label("north"), func.max(Observation.lon).label("east"))
+              .where(_where(scope)).group_by(category, source).subquery())
+    rows = db.session.execute(
+        select(Category.id, Category.name_sv, Category.name_en, Category.colour, counts.c.source, counts.c.n,
+               counts.c.rated, counts.c.total, counts.c.squares, counts.c.south, counts.c.west, counts.c.north,
+               counts.c.east)
+        .join(counts, counts.c.category_id == Category.id)
+    ).all()
+    made_ = {"new": 0, "rated": 0, "rating_sum": 0, "rating_squares": 0,
+             "south": None, "west": None, "north": None, "east": None}
+    categories, sources = {}, {}
+    for (category_id, name_sv, name_en, colour, source_, n, rated, total, squares,
+         south, west, north, east) in rows:
+        made_["new"] += n
+        made_["rated"] += rated
+        made_["rating_sum"] += total
+        made_["rating_squares"] += squares
+        for key, value, pick in (("south", south, min), ("west", west, min), ("north", north, max), ("east", east, max)):
+            made_[key] = value if made_[key] is None else pick(made_[key], value)
+        categories.setdefault(category_id, [name_sv, name_en, colour, 0])[3] += n
+        sources[source_] = sources.get(source_, 0) + n
+    largest_first = lambda row: (-row[-1], row[0])  # noqa: E731
+    return made_, (sorted(map(tuple, categories.values()), key=largest_first),
+                   sorted(sources.items(), key=largest_first))
 
 
 def hourly(scope: Scope, months: int = 12) -> tuple[list, tuple[list[int], list[int]]]:
@@ -442,7 +450,7 @@ def hourly(scope: Scope, months: int = 12) -> tuple[list, tuple[list[int], list[
             select(hour, func.count(), func.count(rating), func.sum(rating), func.sum(rating * rating))
             .where(_where(wide)).group_by(hour)):
         if isinstance(at, str):
-            at = datetime.strptime(at, "%Y-%m-%d %H").replace(tzinfo=timezone.utc)
+            at = datetime.fromisoformat(at + ":00").replace(tzinfo=timezone.utc)
         elif at.tzinfo is None:
             at = at.replace(tzinfo=timezone.utc)
         local = at.astimezone(zone)
@@ -467,28 +475,33 @@ def lagesbild(scope: Scope, today: date, report: bool = False) -> dict:
     hotspot grid waits, for the extent of the period's items.
 
     With `report`, also what the lägesbild report adds (the previous period and the same period a year
-    earlier by category and source, time of day and weekday) in the same pass and with as many scans
-    as the dashboard: the comparison rides on the backlog's scan of every item, and the monthly index
-    and the clock come from one GROUP BY by hour."""
+    earlier by category and source, time of day and weekday) in the same pass, with as many scans of
+    the period as the dashboard: the period's counts and ratings come from the breakdown's GROUP BY, the
+    monthly index and the clock from one GROUP BY by hour, which frees a scan for the earlier periods."""
     scope = with_share(scope, today)
     parallel.release_connection()
     queries = [
-        ("made", made, scope), ("fixes", fixes, scope), ("fixes_by_organisation", fixes, scope, True),
-        ("workload", workload, scope, today), ("breakdown", breakdown, scope), ("stops", stop_ratings, scope),
+        ("fixes", fixes, scope), ("fixes_by_organisation", fixes, scope, True),
+        ("backlog", backlog, scope, today), ("workload", workload, scope, today), ("stops", stop_ratings, scope),
     ]
     if report:
-        queries += [("backlog_and_compared", backlog_and_compared, scope, today), ("hourly", hourly, scope)]
+        queries = [("made_and_breakdown", made_and_breakdown, scope)] + queries + [
+            ("hourly", hourly, scope), ("comparison", comparison, scope)]
     else:
-        queries += [("backlog", backlog, scope, today), ("trend", monthly_index, scope)]
+        queries = [("made", made, scope), ("breakdown", breakdown, scope)] + queries + [
+            ("trend", monthly_index, scope)]
     pending = {name: parallel.submit(function, *args) for name, function, *args in queries}
-    made_ = pending["made"].result()
+    if report:
+        made_, done_breakdown = pending.pop("made_and_breakdown").result()
+    else:
+        made_ = pending.pop("made").result()
     grid = parallel.submit(hotspots, scope, made_)
     done = {name: future.result() for name, future in pending.items()}
     extra = {}
     if report:
-        done["backlog"], comparison_ = done.pop("backlog_and_compared")
+        done["breakdown"] = done_breakdown
         done["trend"], clock_ = done.pop("hourly")
-        extra = {"comparison": comparison_, "clock": clock_}
+        extra = {"comparison": done["comparison"], "clock": clock_}
     categories, sources = done["breakdown"]
     return extra | {
         "figures": figures(made_, done["fixes"], done["backlog"]),
