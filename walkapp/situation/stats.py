@@ -432,6 +432,38 @@ def made_and_breakdown(scope: Scope) -> tuple[dict, tuple[list, list]]:
                    sorted(sources.items(), key=largest_first))
 
 
+def backlog_and_compared(scope: Scope, today: date) -> tuple[dict, dict]:
+    """backlog() and comparison() from backlog's own scan (the report's pass on PostgreSQL, whose hash
+    aggregation groups every item by category and source at little more than backlog's cost; SQLite
+    sorts them all, which costs more than the separate comparison)."""
+    problem = Observation.kind == Kind.problem
+    before, year = replace(scope.previous(), share=None), year_earlier(scope)
+    category, source = _unindexed(Observation.category_id), _unindexed(Observation.source)
+    rows = db.session.execute(select(
+        category, source,
+        func.count().filter(and_(problem, Observation.status.not_in(CLOSED + (Status.fixed,)),
+                                 Observation.created_at < _moment(scope.end + timedelta(days=1)))),
+        func.count().filter(and_(problem, _overdue(today))),
+        func.count().filter(_in_period(Observation.created_at, before)),
+        func.count().filter(and_(problem, _in_period(Observation.fixed_at, before))),
+        func.count().filter(_in_period(Observation.created_at, year)),
+    ).where(_where(scope, dated=False)).group_by(category, source))
+    backlog_ = {"open": 0, "overdue": 0, "previous_new": 0, "previous_fixed": 0}
+    comparison_ = {k: {"categories": {}, "sources": {}, "total": 0} for k in ("previous", "year_earlier")}
+    for category_id, source_, open_, overdue, n_before, fixed_before, n_year in rows:
+        for k, n in (("open", open_), ("overdue", overdue), ("previous_new", n_before), ("previous_fixed", fixed_before)):
+            backlog_[k] += n
+        for k, n in (("previous", n_before), ("year_earlier", n_year)):
+            if n:
+                part = comparison_[k]
+                part["categories"][category_id] = part["categories"].get(category_id, 0) + n
+                part["sources"][source_] = part["sources"].get(source_, 0) + n
+                part["total"] += n
+    comparison_["previous"]["period"] = (before.start, before.end)
+    comparison_["year_earlier"]["period"] = (year.start, year.end)
+    return backlog_, comparison_
+
+
 def hourly(scope: Scope, months: int = 12) -> tuple[list, tuple[list[int], list[int]]]:
     """monthly_index() and clock() from one scan grouped by the UTC hour (the report's pass): each
     group's local month, hour and weekday follow in Python, with the zone's daylight saving time."""
@@ -485,8 +517,11 @@ def lagesbild(scope: Scope, today: date, report: bool = False) -> dict:
         ("backlog", backlog, scope, today), ("workload", workload, scope, today), ("stops", stop_ratings, scope),
     ]
     if report:
-        queries = [("made_and_breakdown", made_and_breakdown, scope)] + queries + [
-            ("hourly", hourly, scope), ("comparison", comparison, scope)]
+        queries = [("made_and_breakdown", made_and_breakdown, scope)] + queries + [("hourly", hourly, scope)]
+        if db.engine.dialect.name == "postgresql":
+            queries = [q for q in queries if q[0] != "backlog"] + [("backlog", backlog_and_compared, scope, today)]
+        else:
+            queries.append(("comparison", comparison, scope))
     else:
         queries = [("made", made, scope), ("breakdown", breakdown, scope)] + queries + [
             ("trend", monthly_index, scope)]
@@ -499,6 +534,8 @@ def lagesbild(scope: Scope, today: date, report: bool = False) -> dict:
     done = {name: future.result() for name, future in pending.items()}
     extra = {}
     if report:
+        if isinstance(done["backlog"], tuple):
+            done["backlog"], done["comparison"] = done["backlog"]
         done["breakdown"] = done_breakdown
         done["trend"], clock_ = done.pop("hourly")
         extra = {"comparison": done["comparison"], "clock": clock_}
