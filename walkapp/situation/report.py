@@ -151,6 +151,13 @@ class ReportView:
         return index_text(self.index) if self.index.value is not None else _("No ratings in this period.")
 
     @property
+    def no_places_text(self) -> str:
+        """Why the list of places is empty: nothing reported, or (public) no place with enough reports."""
+        if self.figures["hotspots"] and self.public:
+            return _("No place has %(n)s or more reports.", n=SMALL_COUNT)
+        return _("Nothing in this period.")
+
+    @property
     def totals_text(self) -> str:
         now, before, year = self.figures["totals"]
         p, y = self.figures["previous_period"], self.figures["year_earlier_period"]

@@ -102,7 +102,7 @@ def render(r: ReportView) -> bytes:
     pdf.para(caption, 8)
     pdf.table_rows(["", _("Area (south-west corner)"), _("Number")],
                    [[rank, f"{c['south']:.4f}, {c['west']:.4f}", c["n"]] for rank, c in enumerate(r.top_places, 1)]
-                   or [["", _("Nothing in this period."), ""]], (12, 120, 48))
+                   or [["", r.no_places_text, ""]], (12, 120, 48))
 
     pdf.heading(_("Perceived safety"), 12)
     pdf.para(r.index_text)
