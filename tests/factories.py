@@ -58,3 +58,43 @@ def count_statements(app, func) -> int:
         finally:
             event.remove(db.engine, "before_cursor_execute", listener)
     return len(seen)
+
+
+def photograph_demo_walk(walk_id: int) -> dict:
+    """Photos on the demo walk's items as a real walk has them: a before-photo on most items (landscape
+    and portrait), an after-photo on the fixed and verified ones; some public, some not. Returns the
+    photo ids by whether the public version may show them."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    from walkapp import photos, policy
+    from walkapp.models import Observation, PhotoStage, Status
+
+    def jpeg(n: int, portrait: bool) -> bytes:
+        size = (600, 800) if portrait else (800, 600)
+        image = Image.new("RGB", size, (40 + 9 * n % 200, 90, 140))
+        ImageDraw.Draw(image).rectangle((50, 50, size[0] - 50, size[1] - 50), outline=(255, 255, 255), width=12)
+        out = io.BytesIO()
+        image.save(out, "JPEG", quality=80)
+        return out.getvalue()
+
+    observations = db.session.scalars(db.select(Observation).filter_by(walk_id=walk_id)
+                                      .order_by(Observation.id)).all()
+    for n, obs in enumerate(observations):
+        if n % 4 == 3:
+            continue  # some items have no photo
+        before = photos.process(jpeg(n, n % 3 == 1), max_bytes=10_000_000, max_pixels=10_000_000)
+        [photo] = photos.save_photos(obs, [before], obs.reporter)
+        photo.is_public = n % 2 == 0
+        if obs.status in (Status.fixed, Status.verified):
+            after = photos.process(jpeg(n + 50, False), max_bytes=10_000_000, max_pixels=10_000_000)
+            [done] = photos.save_photos(obs, [after], obs.reporter, PhotoStage.after)
+            done.is_public = True
+        db.session.commit()
+    shown = {"internal": set(), "public": set(), "hidden": set()}
+    for obs in observations:
+        for photo in obs.photos:
+            shown["internal"].add(photo.id)
+            shown["public" if policy.photo_shown_publicly(photo) else "hidden"].add(photo.id)
+    return shown

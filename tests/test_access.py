@@ -1,11 +1,12 @@
 """Every GET route × every role gets the status it declares; undeclared routes fail."""
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
 from walkapp import photos
 from walkapp.access import rule_for
 from walkapp.extensions import db
+from walkapp.situation import report, stats
 from walkapp.models import (
     Category, Observation, Organisation, Participant, Photo, Role, User, Walk, WalkStatus,
 )
@@ -56,6 +57,10 @@ EXPECTED = {
     "exchange.import_template": (LOGIN, DENIED, DENIED, OK, OK),
     "situation.protocol_page": (LOGIN, DENIED, DENIED, OK, OK),
     "situation.protocol_pdf": (LOGIN, DENIED, DENIED, OK, OK),
+    "situation.report_new": (LOGIN, DENIED, DENIED, OK, OK),
+    "situation.reports": (LOGIN, DENIED, DENIED, OK, OK),
+    "situation.report_page": (LOGIN, DENIED, DENIED, OK, OK),
+    "situation.report_pdf_file": (LOGIN, DENIED, DENIED, OK, OK),
     "open311.discovery": (OK, OK, OK, OK, OK),
     "open311.services": (OK, OK, OK, OK, OK),
     "open311.service_definition": (OK, OK, OK, OK, OK),
@@ -86,7 +91,11 @@ def url_values(app, users):
         db.session.flush()
         processed = photos.process(jpeg_with_orientation_and_gps(), max_bytes=10**8, max_pixels=10**8)
         photos.save_photos(obs, [processed], walker)
+        with app.test_request_context():
+            scope = stats.Scope(date.today() - timedelta(days=89), date.today())
+            saved = report.create(scope, {}, "Lägesbild", "Analys", ["walk"], "", None, date.today())
         return {
+            "report_id": saved.id,
             "user_id": users[Role.walker],
             "org_id": db.session.scalar(db.select(Organisation.id)),
             "category_id": category.id,

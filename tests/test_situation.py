@@ -36,8 +36,8 @@ def test_protocol_pdf_lists_every_observation(app, client, users, auth, seeded):
     with app.app_context():
         observations = db.session.scalars(db.select(Observation).filter_by(walk_id=seeded)
                                           .where(Observation.status != Status.duplicate)).all()
-        for number, obs in enumerate(sorted(observations, key=lambda o: (o.created_at, o.id)), start=1):
-            assert f"{number}. {obs.category.name_sv}" in text, obs.description
+        for obs in observations:  # numbered by #id, as in the inbox, tasks, mails and the public page
+            assert f"#{obs.id} {obs.category.name_sv}" in text, obs.description
             assert obs.description in text
     assert "Vera Vandrare" in text  # the internal version names participants
 

@@ -144,8 +144,55 @@ def seed(password: str) -> list[tuple[str, str]]:
         _seed_walk(users, orgs)
     if db.session.scalar(db.select(Walk).filter_by(join_code=ONGOING_WALK_CODE)) is None:
         _seed_ongoing_walk(users)
+        _seed_other_sources(users, orgs)
     db.session.commit()
     return [(role.value, email) for role, email, _, _ in USERS]
+
+
+# Reports from the municipality's other sources for the lägesbild: (source, category, days ago, rating,
+# fixed after days or None). Placed relative to today, over fifteen months, so that a fresh demo always
+# shows the last 90 days, the previous period and the same period a year earlier.
+OTHER_SOURCES = [
+    (Source.field_group, "klotter", 3, 4, None), (Source.police, "skadegorelse", 9, 3, None),
+    (Source.school, "dold-plats", 14, 3, 6), (Source.resident, "belysning", 20, 4, 5),
+    (Source.social_services, "annat", 27, 4, None), (Source.field_group, "nedskrapning", 33, 5, 3),
+    (Source.police, "overgivet", 41, 5, 12), (Source.resident, "trafik", 48, 3, None),
+    (Source.school, "gangvag", 55, 6, 9), (Source.field_group, "klotter", 63, 5, 4),
+    (Source.municipal_company, "belysning", 71, 4, 2), (Source.resident, "vegetation", 80, 6, 20),
+    (Source.police, "skadegorelse", 96, 4, 7), (Source.field_group, "belysning", 110, 3, 15),
+    (Source.school, "klotter", 125, 5, 8), (Source.resident, "nedskrapning", 140, 6, 4),
+    (Source.social_services, "dold-plats", 160, 3, 30), (Source.police, "overgivet", 180, 5, 21),
+    (Source.field_group, "vegetation", 210, 6, 11), (Source.resident, "belysning", 240, 4, 6),
+    (Source.school, "trafik", 270, 4, 18), (Source.field_group, "klotter", 300, 5, 5),
+    (Source.police, "skadegorelse", 335, 3, 9), (Source.resident, "belysning", 362, 3, 14),
+    (Source.field_group, "dold-plats", 370, 2, 25), (Source.school, "nedskrapning", 380, 5, 6),
+    (Source.police, "annat", 395, 4, None), (Source.resident, "vegetation", 420, 5, 12),
+    (Source.social_services, "klotter", 440, 4, 10), (Source.field_group, "belysning", 455, 3, 7),
+]
+
+
+def _seed_other_sources(users, orgs) -> None:
+    coordinator = users[Role.coordinator]
+    categories = {c.code: c for c in db.session.scalars(db.select(Category))}
+    now = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    for n, (source, code, days_ago, rating, fixed_after) in enumerate(OTHER_SOURCES):
+        category = categories[code]
+        created = now - timedelta(days=days_ago, hours=n % 9)
+        lat, lon = along_route((n * 0.37) % 1.0)
+        obs = Observation(
+            lat=lat + 0.0015 * ((n % 5) - 2), lon=lon + 0.002 * ((n % 3) - 1), accuracy_m=15.0,
+            category=category, description=f"{category.name_sv} ({source.value.replace('_', ' ')})",
+            kind=category.kind, source=source, reporter=coordinator, safety_rating=rating,
+            status=Status.new, is_public=False, created_at=created,
+        )
+        db.session.add(obs)
+        db.session.add(Event(observation=obs, actor=coordinator, created_at=created, action="reported",
+                             to_status=Status.new))
+        target = Status.verified if fixed_after and days_ago > 60 else Status.fixed if fixed_after else (
+            Status.assigned if n % 2 else Status.accepted)
+        _replay(obs, target, created, coordinator, users[Role.responder], orgs, obs)
+        if fixed_after and obs.fixed_at:
+            obs.fixed_at = created + timedelta(days=fixed_after)
 
 
 def _seed_ongoing_walk(users) -> None:

@@ -35,6 +35,14 @@ def local_today() -> date:
     return datetime.now(local_zone()).date()
 
 
+def month_label(key: str) -> str:
+    """A calendar month "YYYY-MM" as the language writes a month and year ("dec. 2026")."""
+    from babel.dates import format_skeleton
+
+    year, month = (int(part) for part in key.split("-"))
+    return format_skeleton("yMMM", date(year, month, 1), locale=get_locale() or "sv")
+
+
 def current_language() -> str:
     return str(get_locale() or "sv")
 
@@ -48,5 +56,6 @@ def init_app(app) -> None:
         date=lambda value, fmt="medium": format_date(value, fmt) if value else "",
         datetime=lambda value, fmt="medium": format_datetime(value, fmt) if value else "",
         number=lambda value: format_decimal(value) if value is not None else "",
+        month=month_label,
     )
     app.jinja_env.add_extension("jinja2.ext.i18n")

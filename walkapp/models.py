@@ -223,6 +223,8 @@ class Walk(db.Model):
     created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
     # A follow-up walk names the earlier walk on the same route.
     follow_up_of_id: Mapped[Optional[int]] = mapped_column(ForeignKey("walk.id"))
+    # The closing meeting's summary, written by the coordinator; printed in both protocol versions.
+    meeting_summary: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     created_by: Mapped[Optional[User]] = relationship()
@@ -473,3 +475,22 @@ class ApiKeyUsage(db.Model):
     key_id: Mapped[int] = mapped_column(ForeignKey("api_key.id", ondelete="CASCADE"), primary_key=True)
     window_start: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SituationReport(db.Model):
+    """A saved lägesbild report (Lag 2023:196): the figures frozen as JSON when it was made, so that an
+    earlier period's report opens unchanged, with the coordinator's analysis and the sources used."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    scope: Mapped[dict[str, Any]] = mapped_column(JSON)  # the area: walk, bbox, drawn polygon, time filters
+    analysis: Mapped[str] = mapped_column(Text, default="")
+    sources_used: Mapped[list[str]] = mapped_column(JSON)
+    sources_not_used: Mapped[str] = mapped_column(Text, default="")
+    figures: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    created_by: Mapped[Optional[User]] = relationship()

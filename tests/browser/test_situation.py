@@ -26,14 +26,16 @@ def test_lagesbild_period_area_and_downloads(browser, live_server):
     page.get_by_text("Meny").click()
     page.get_by_role("navigation", name="Huvudmeny").get_by_role("link", name="Lägesbild").click()
     page.wait_for_selector("h1:has-text('Lägesbild')")
-    new_this_month = int(page.locator(".figures li").first.locator(".figure").inner_text())
+    # the default period is the last 90 days: the demo walk (six days ago) and the other sources' reports
+    new_last_90_days = int(page.locator(".figures li").first.locator(".figure").inner_text())
+    assert new_last_90_days > items
 
     page.get_by_label("Period", exact=True).select_option("year")
     page.get_by_label("En vandrings område").select_option(str(walk_id))
     page.get_by_role("button", name="Visa", exact=True).click()
     page.wait_for_url(f"**period=year**walk={walk_id}**")
     new_this_year = int(page.locator(".figures li").first.locator(".figure").inner_text())
-    assert new_this_year >= new_this_month and new_this_year >= 18  # the demo walk's items
+    assert new_this_year >= 18  # the demo walk's items
     assert page.locator("figure.chart").count() == 3 and page.locator(".leaflet-overlay-pane path").count() > 0
     page.screenshot(path=str(ARTIFACTS / "lagesbild-laptop.png"), full_page=True)
 

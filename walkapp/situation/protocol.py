@@ -1,7 +1,9 @@
 """The walk protocol's content, shared by the printable page and the PDF.
 
 Two versions: internal (names, internal notes, every photo) and public (no
-names, no internal notes, only public items' public photos).
+names, no internal notes, only what policy shows publicly: the items and the
+photos anyone may see). Every item carries its own #id, as in the inbox, tasks,
+mails and on the public page.
 """
 from __future__ import annotations
 
@@ -13,20 +15,27 @@ from sqlalchemy import select
 from .. import photos, policy
 from ..extensions import db
 from ..labels import PARTICIPANT_ROLES, PRIORITY, STATUS
-from ..models import Kind, Observation, Participant, Status, Visibility, Walk
+from ..models import Kind, Observation, Participant, PhotoStage, Status, Visibility, Walk
 from . import safety_index
 
 CLOSED_OK = (Status.fixed, Status.verified)
 
 
 @dataclass
+class Shot:
+    """One photo of an item as the protocol shows it: before or after."""
+    photo_id: int
+    path: str | None  # the stored thumbnail, when the storage keeps files on disk
+    after: bool
+
+
+@dataclass
 class Item:
-    number: int
+    number: int  # the item's #id
     obs: Observation
     category: str
     place: str
-    photo_id: int | None
-    photo_path: str | None
+    photos: list[Shot]
     description: str
     action: str
     organisation: str
@@ -46,16 +55,30 @@ class Protocol:
     counts: list[tuple[str, int]]
     index: safety_index.SafetyIndex
     follow_up: dict | None
+    summary: str = ""  # the closing meeting's summary
+    actions: list[Item] = field(default_factory=list)  # problems with an owner: the action list
 
 
-def _proposed_action(obs: Observation, public: bool) -> str:
-    """The latest assignment or decision text: what is to be done."""
+def _proposed_action(obs: Observation, public: bool):
+    """The latest assignment or decision event with a text: what is to be done."""
     for event in reversed(obs.events):
-        if event.action in ("assign", "accept", "wont_fix") and event.comment:
+        if event.action in ("assigned", "accepted", "wont_fix", "assign", "accept") and event.comment:
             if public and event.visibility is not Visibility.public:
                 continue
-            return event.comment
-    return ""
+            return event
+    return None
+
+
+def _shots(obs: Observation, public: bool) -> list[Shot]:
+    """The first before-photo and the first after-photo the version may show."""
+    shown = [p for p in obs.photos if policy.photo_shown_publicly(p)] if public else list(obs.photos)
+    shots = []
+    for stage in (PhotoStage.before, PhotoStage.after):
+        photo = next((p for p in sorted(shown, key=lambda p: (p.created_at, p.id)) if p.stage is stage), None)
+        if photo is not None:
+            path = photos.storage().path(photo.storage_key, "thumb")
+            shots.append(Shot(photo.id, str(path) if path and path.exists() else None, stage is PhotoStage.after))
+    return shots
 
 
 def build(walk: Walk, public: bool, lang: str) -> Protocol:
@@ -68,15 +91,15 @@ def build(walk: Walk, public: bool, lang: str) -> Protocol:
     if public:
         observations = [o for o in observations if policy.shown_publicly(o)]
     items, positive = [], []
-    for number, obs in enumerate(observations, start=1):
-        shown = [p for p in obs.photos if policy.photo_shown_publicly(p)] if public else list(obs.photos)
-        path = photos.storage().path(shown[0].storage_key, "thumb") if shown else None
-        notes = [] if public else [e.comment for e in obs.events if e.comment and e.visibility is Visibility.internal]
+    for obs in observations:
+        action = _proposed_action(obs, public)
+        notes = [] if public else [e.comment for e in obs.events
+                                   if e.comment and e.visibility is Visibility.internal and e is not action]
         item = Item(
-            number=number, obs=obs, category=obs.category.name(lang),
+            number=obs.id, obs=obs, category=obs.category.name(lang),
             place=obs.address or f"{obs.lat:.5f}, {obs.lon:.5f}",
-            photo_id=shown[0].id if shown else None, photo_path=str(path) if path and path.exists() else None,
-            description=obs.description, action=_proposed_action(obs, public),
+            photos=_shots(obs, public),
+            description=obs.description, action=action.comment if action else "",
             organisation=obs.organisation.name if obs.organisation else "",
             priority=str(PRIORITY[obs.priority]) if obs.priority else "",
             due=obs.due_date.isoformat() if obs.due_date else "",
@@ -93,9 +116,12 @@ def build(walk: Walk, public: bool, lang: str) -> Protocol:
              for code, names in sorted(by_role.items())]
     counts = Counter(item.state for item in items)
     index = _index(walk, observations)
+    actions = sorted((i for i in items if i.organisation),
+                     key=lambda i: (i.organisation, i.obs.due_date is None, i.obs.due_date or 0, i.number))
     return Protocol(walk=walk, public=public, participants=roles, items=items, positive=positive,
                     counts=sorted(counts.items()), index=index,
-                    follow_up=follow_up(walk, public, observations, index))
+                    follow_up=follow_up(walk, public, observations, index),
+                    summary=walk.meeting_summary or "", actions=actions)
 
 
 def _index(walk: Walk, observations) -> safety_index.SafetyIndex:

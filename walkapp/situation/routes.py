@@ -3,32 +3,39 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Response, abort, current_app, flash, render_template, request
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from .. import maps
 from ..access import STAFF, allow
 from ..extensions import db
 from ..i18n import current_language, local_today
 from ..labels import SOURCE
-from ..models import Walk
+from ..models import SituationReport, Walk
 from ..observations.filters import parse_polygon
-from . import bp, pdf, protocol, stats
+from . import bp, pdf, protocol, report, report_pdf, stats
+from .forms import ReportForm
 
 WEEKDAYS = range(1, 8)
+SCOPE_ARGS = ("period", "from", "to", "walk", "bbox", "area", "time", "weekday")
 
 
 def parse_scope(args, today: date) -> tuple[stats.Scope, str]:
-    period = args.get("period", "month")
+    period = args.get("period", stats.DEFAULT_PERIOD)
     if period not in stats.PERIODS:
-        period = "month"
+        period = stats.DEFAULT_PERIOD
     try:
         start = date.fromisoformat(args["from"]) if args.get("from") else None
         end = date.fromisoformat(args["to"]) if args.get("to") else None
-        first, last = stats.period_bounds(period, today, start, end)
+        if period == stats.DEFAULT_PERIOD:
+            first, last = stats.default_bounds(today)
+        else:
+            first, last = stats.period_bounds(period, today, start, end)
     except ValueError:
         flash(_("Give both dates of the custom period as YYYY-MM-DD, the first before the last."), "error")
-        period, (first, last) = "month", stats.period_bounds("month", today)
+        period, (first, last) = stats.DEFAULT_PERIOD, stats.default_bounds(today)
     bbox = None
     if args.get("bbox"):
         try:
@@ -88,5 +95,61 @@ def protocol_pdf(walk_id: int):
     data = load_protocol(walk_id)
     name = f"protokoll-{data.walk.id}-{'offentlig' if data.public else 'intern'}.pdf"
     return Response(pdf.render(data), mimetype="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"',
+                             "Cache-Control": "private, no-store"})
+
+
+def version_arg() -> bool:
+    """True for the public version."""
+    version = request.args.get("version", "internal")
+    if version not in ("internal", "public"):
+        abort(400)
+    return version == "public"
+
+
+@bp.route("/lagesbild/reports/new", methods=["GET", "POST"])
+@allow(*STAFF)
+def report_new():
+    """Save a lägesbild report for the dashboard's period and area (carried in the query string)."""
+    today = local_today()
+    scope, period = parse_scope(request.args, today)
+    form = ReportForm()
+    if request.method == "GET" and not form.title.data:
+        form.title.data = _("Situational picture %(start)s – %(end)s",
+                            start=format_date(scope.start, "medium"), end=format_date(scope.end, "medium"))
+    if form.validate_on_submit():
+        query = {key: request.args.get(key) for key in SCOPE_ARGS}
+        query.update({"from": scope.start.isoformat(), "to": scope.end.isoformat(), "period": "custom"})
+        saved = report.create(scope, query, form.title.data.strip(), form.analysis.data.strip(),
+                              form.sources_used.data or [], (form.sources_not_used.data or "").strip(),
+                              current_user, today)
+        flash(_("The report is saved."), "success")
+        return redirect(url_for("situation.report_page", report_id=saved.id))
+    return render_template("situation/report_form.html", form=form, scope=scope,
+                           args={key: request.args.get(key) for key in SCOPE_ARGS if request.args.get(key)}), \
+        400 if form.errors else 200
+
+
+@bp.get("/lagesbild/reports")
+@allow(*STAFF)
+def reports():
+    saved = db.session.scalars(db.select(SituationReport).order_by(SituationReport.created_at.desc())).all()
+    return render_template("situation/reports.html", reports=saved)
+
+
+@bp.get("/lagesbild/reports/<int:report_id>")
+@allow(*STAFF)
+def report_page(report_id: int):
+    data = report.view(db.get_or_404(SituationReport, report_id), version_arg(), current_language())
+    return render_template("situation/report.html", r=data,
+                           map=maps.embed(maps.base_map(current_app.config, zoom=13)))
+
+
+@bp.get("/lagesbild/reports/<int:report_id>.pdf")
+@allow(*STAFF)
+def report_pdf_file(report_id: int):
+    data = report.view(db.get_or_404(SituationReport, report_id), version_arg(), current_language())
+    name = f"lagesbild-{report_id}-{'offentlig' if data.public else 'intern'}.pdf"
+    return Response(report_pdf.render(data), mimetype="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{name}"',
                              "Cache-Control": "private, no-store"})

@@ -6,7 +6,7 @@ period's rows, so they are few, independent, and run side by side (parallel.py).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 from flask import current_app
 from sqlalchemy import and_, case, func, literal, literal_column, select
@@ -20,7 +20,8 @@ from ..observations.filters import inside
 from . import parallel, safety_index
 
 CLOSED = (Status.verified, Status.wont_fix, Status.rejected, Status.duplicate)
-PERIODS = ("week", "month", "tertial", "year", "custom")
+PERIODS = ("90days", "week", "month", "tertial", "year", "custom")
+DEFAULT_PERIOD = "90days"
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ class Scope:
 
 
 def period_bounds(period: str, today: date, start: date | None = None, end: date | None = None) -> tuple[date, date]:
+    if period == "90days":  # the last 90 days up to today
+        return today - timedelta(days=89), today
     if period == "week":
         first = today - timedelta(days=today.weekday())
         return first, first + timedelta(days=6)
@@ -56,6 +59,21 @@ def period_bounds(period: str, today: date, start: date | None = None, end: date
     if start and end and start <= end:
         return start, end
     raise ValueError("custom period needs a start and an end")
+
+
+def latest_day() -> date | None:
+    """The local day of the newest item (one index lookup), for a default period that has data."""
+    latest = db.session.scalar(select(func.max(Observation.created_at)).where(Observation.status != Status.duplicate))
+    return latest.astimezone(local_zone()).date() if latest else None
+
+
+def default_bounds(today: date) -> tuple[date, date]:
+    """The last 90 days, or when nothing was reported in them, the 90 days up to the newest item."""
+    first, last = period_bounds(DEFAULT_PERIOD, today)
+    latest = latest_day()
+    if latest is not None and latest < first:
+        return period_bounds(DEFAULT_PERIOD, latest)
+    return first, last
 
 
 def _moment(day: date) -> datetime:
@@ -278,7 +296,7 @@ def safety(made_: dict, stops: tuple) -> safety_index.SafetyIndex:
 
 def monthly_index(scope: Scope, months: int = 12) -> list[tuple[str, safety_index.SafetyIndex]]:
     """The index per calendar month up to the scope's end (one GROUP BY)."""
-    first = (scope.end.replace(day=1) - timedelta(days=31 * (months - 1))).replace(day=1)
+    first = _months_back(scope, months)
     trend_scope = replace(scope, start=first)
     if db.engine.dialect.name == "postgresql":
         month = func.to_char(func.date_trunc("month", func.timezone(current_app.config["BABEL_DEFAULT_TIMEZONE"],
@@ -316,21 +334,213 @@ def hotspots(scope: Scope, made_: dict, grid: int = 24) -> list[dict]:
             for y, x, n in rows]
 
 
-def lagesbild(scope: Scope, today: date) -> dict:
+def year_earlier(scope: Scope) -> Scope:
+    """The same dates a year before (29 February falls back to the 28th)."""
+    def back(day: date) -> date:
+        try:
+            return day.replace(year=day.year - 1)
+        except ValueError:
+            return day.replace(year=day.year - 1, day=28)
+    return replace(scope, start=back(scope.start), end=back(scope.end), share=None)
+
+
+def _counted(scope: Scope, period: Scope) -> dict:
+    """Items made in `period` (within the scope's area and filters) by category and by source: one
+    range, with the planner hint scaled from the scope's share to the period's length."""
+    share = None if scope.share is None else min(1.0, scope.share * ((period.end - period.start).days + 1)
+                                                  / ((scope.end - scope.start).days + 1))
+    period = replace(scope, start=period.start, end=period.end, share=share)
+    category, source = _unindexed(Observation.category_id), _unindexed(Observation.source)
+    result = {"categories": {}, "sources": {}, "total": 0}
+    for category_id, source_, n in db.session.execute(
+            select(category, source, func.count()).where(_where(period)).group_by(category, source)):
+        result["categories"][category_id] = result["categories"].get(category_id, 0) + n
+        result["sources"][source_] = result["sources"].get(source_, 0) + n
+        result["total"] += n
+    return result
+
+
+def comparison(scope: Scope) -> dict:
+    """Items made in the previous period and in the same period a year earlier, by category and by
+    source: {"previous"|"year_earlier": {"categories": {id: n}, "sources": {source: n}, "total": n,
+    "period": (first, last)}}. A year's period has the same dates for both: counted once."""
+    before, year = scope.previous(), year_earlier(scope)
+    previous = _counted(scope, before)
+    earlier = dict(previous) if (year.start, year.end) == (before.start, before.end) else _counted(scope, year)
+    return {"previous": previous | {"period": (before.start, before.end)},
+            "year_earlier": earlier | {"period": (year.start, year.end)}}
+
+
+def clock(scope: Scope) -> tuple[list[int], list[int]]:
+    """Items made in the period by local hour (24 counts) and ISO weekday (7 counts, Monday first).
+
+    The database groups by the UTC hour (at most 24 × days groups, one scan, no date parsing per row);
+    each group's local hour and weekday follow in Python, with the zone's own daylight saving time."""
+    if db.engine.dialect.name == "postgresql":
+        hour = func.date_trunc("hour", Observation.created_at)
+    else:  # 'YYYY-MM-DD HH' of the stored UTC text
+        hour = func.substr(Observation.created_at, 1, 13)
+    hours, weekdays = [0] * 24, [0] * 7
+    zone = local_zone()
+    for at, n in db.session.execute(select(hour, func.count()).where(_where(scope)).group_by(hour)):
+        if isinstance(at, str):
+            at = datetime.fromisoformat(at + ":00").replace(tzinfo=timezone.utc)
+        elif at.tzinfo is None:
+            at = at.replace(tzinfo=timezone.utc)
+        local = at.astimezone(zone)
+        hours[local.hour] += n
+        weekdays[local.isoweekday() - 1] += n
+    return hours, weekdays
+
+
+def _months_back(scope: Scope, months: int = 12) -> date:
+    return (scope.end.replace(day=1) - timedelta(days=31 * (months - 1))).replace(day=1)
+
+
+def made_and_breakdown(scope: Scope) -> tuple[dict, tuple[list, list]]:
+    """made() and breakdown() from breakdown's one GROUP BY (the report's pass): each group's count,
+    ratings and extent, summed here over the few groups."""
+    category, source = _unindexed(Observation.category_id), _unindexed(Observation.source)
+    rating = Observation.safety_rating
+    counts = (select(category.label("category_id"), source.label("source"), func.count().label("n"),
+                     func.count(rating).label("rated"), func.coalesce(func.sum(rating), 0).label("total"),
+                     func.coalesce(func.sum(rating * rating), 0).label("squares"),
+                     func.min(Observation.lat).label("south"), func.min(Observation.lon).label("west"),
+                     func.max(Observation.lat).label("north"), func.max(Observation.lon).label("east"))
+              .where(_where(scope)).group_by(category, source).subquery())
+    rows = db.session.execute(
+        select(Category.id, Category.name_sv, Category.name_en, Category.colour, counts.c.source, counts.c.n,
+               counts.c.rated, counts.c.total, counts.c.squares, counts.c.south, counts.c.west, counts.c.north,
+               counts.c.east)
+        .join(counts, counts.c.category_id == Category.id)
+    ).all()
+    made_ = {"new": 0, "rated": 0, "rating_sum": 0, "rating_squares": 0,
+             "south": None, "west": None, "north": None, "east": None}
+    categories, sources = {}, {}
+    for (category_id, name_sv, name_en, colour, source_, n, rated, total, squares,
+         south, west, north, east) in rows:
+        made_["new"] += n
+        made_["rated"] += rated
+        made_["rating_sum"] += total
+        made_["rating_squares"] += squares
+        for key, value, pick in (("south", south, min), ("west", west, min), ("north", north, max), ("east", east, max)):
+            made_[key] = value if made_[key] is None else pick(made_[key], value)
+        categories.setdefault(category_id, [name_sv, name_en, colour, 0])[3] += n
+        sources[source_] = sources.get(source_, 0) + n
+    largest_first = lambda row: (-row[-1], row[0])  # noqa: E731
+    return made_, (sorted(map(tuple, categories.values()), key=largest_first),
+                   sorted(sources.items(), key=largest_first))
+
+
+def backlog_and_compared(scope: Scope, today: date) -> tuple[dict, dict]:
+    """backlog() and comparison() from backlog's own scan (the report's pass on PostgreSQL, whose hash
+    aggregation groups every item by category and source at little more than backlog's cost; SQLite
+    sorts them all, which costs more than the separate comparison)."""
+    problem = Observation.kind == Kind.problem
+    before, year = replace(scope.previous(), share=None), year_earlier(scope)
+    category, source = _unindexed(Observation.category_id), _unindexed(Observation.source)
+    rows = db.session.execute(select(
+        category, source,
+        func.count().filter(and_(problem, Observation.status.not_in(CLOSED + (Status.fixed,)),
+                                 Observation.created_at < _moment(scope.end + timedelta(days=1)))),
+        func.count().filter(and_(problem, _overdue(today))),
+        func.count().filter(_in_period(Observation.created_at, before)),
+        func.count().filter(and_(problem, _in_period(Observation.fixed_at, before))),
+        func.count().filter(_in_period(Observation.created_at, year)),
+    ).where(_where(scope, dated=False)).group_by(category, source))
+    backlog_ = {"open": 0, "overdue": 0, "previous_new": 0, "previous_fixed": 0}
+    comparison_ = {k: {"categories": {}, "sources": {}, "total": 0} for k in ("previous", "year_earlier")}
+    for category_id, source_, open_, overdue, n_before, fixed_before, n_year in rows:
+        for k, n in (("open", open_), ("overdue", overdue), ("previous_new", n_before), ("previous_fixed", fixed_before)):
+            backlog_[k] += n
+        for k, n in (("previous", n_before), ("year_earlier", n_year)):
+            if n:
+                part = comparison_[k]
+                part["categories"][category_id] = part["categories"].get(category_id, 0) + n
+                part["sources"][source_] = part["sources"].get(source_, 0) + n
+                part["total"] += n
+    comparison_["previous"]["period"] = (before.start, before.end)
+    comparison_["year_earlier"]["period"] = (year.start, year.end)
+    return backlog_, comparison_
+
+
+def hourly(scope: Scope, months: int = 12) -> tuple[list, tuple[list[int], list[int]]]:
+    """monthly_index() and clock() from one scan grouped by the UTC hour (the report's pass): each
+    group's local month, hour and weekday follow in Python, with the zone's daylight saving time."""
+    first = _months_back(scope, months)
+    wide = replace(scope, start=min(first, scope.start))
+    if db.engine.dialect.name == "postgresql":
+        hour = func.date_trunc("hour", Observation.created_at)
+    else:
+        hour = func.substr(Observation.created_at, 1, 13)
+    rating = Observation.safety_rating
+    zone = local_zone()
+    months_ = {}
+    hours, weekdays = [0] * 24, [0] * 7
+    start, end = _moment(scope.start), _moment(scope.end + timedelta(days=1))
+    for at, n, rated, total, squares in db.session.execute(
+            select(hour, func.count(), func.count(rating), func.sum(rating), func.sum(rating * rating))
+            .where(_where(wide)).group_by(hour)):
+        if isinstance(at, str):
+            at = datetime.fromisoformat(at + ":00").replace(tzinfo=timezone.utc)
+        elif at.tzinfo is None:
+            at = at.replace(tzinfo=timezone.utc)
+        local = at.astimezone(zone)
+        if local.date() >= first and rated:
+            sums = months_.setdefault(local.strftime("%Y-%m"), [0, 0, 0])
+            sums[0] += rated
+            sums[1] += total or 0
+            sums[2] += squares or 0
+        if start <= at < end:
+            hours[local.hour] += n
+            weekdays[local.isoweekday() - 1] += n
+    trend, cursor = [], first
+    while cursor <= scope.end:
+        n, t, sq = months_.get(cursor.strftime("%Y-%m"), (0, 0, 0))
+        trend.append((cursor.strftime("%Y-%m"), safety_index.from_sums(n, float(t), float(sq))))
+        cursor = (cursor + timedelta(days=32)).replace(day=1)
+    return trend, (hours, weekdays)
+
+
+def lagesbild(scope: Scope, today: date, report: bool = False) -> dict:
     """Every figure of the dashboard. The queries are independent and run side by side; only the
-    hotspot grid waits, for the extent of the period's items."""
+    hotspot grid waits, for the extent of the period's items.
+
+    With `report`, also what the lägesbild report adds (the previous period and the same period a year
+    earlier by category and source, time of day and weekday) in the same pass, with as many scans of
+    the period as the dashboard: the period's counts and ratings come from the breakdown's GROUP BY, the
+    monthly index and the clock from one GROUP BY by hour, which frees a scan for the earlier periods."""
     scope = with_share(scope, today)
     parallel.release_connection()
-    pending = {name: parallel.submit(function, *args) for name, function, *args in (
-        ("made", made, scope), ("fixes", fixes, scope), ("fixes_by_organisation", fixes, scope, True),
-        ("backlog", backlog, scope, today), ("workload", workload, scope, today),
-        ("breakdown", breakdown, scope), ("stops", stop_ratings, scope), ("trend", monthly_index, scope),
-    )}
-    made_ = pending["made"].result()
+    queries = [
+        ("fixes", fixes, scope), ("fixes_by_organisation", fixes, scope, True),
+        ("backlog", backlog, scope, today), ("workload", workload, scope, today), ("stops", stop_ratings, scope),
+    ]
+    if report:
+        queries = [("made_and_breakdown", made_and_breakdown, scope)] + queries + [("hourly", hourly, scope)]
+        if db.engine.dialect.name == "postgresql":
+            queries = [q for q in queries if q[0] != "backlog"] + [("backlog", backlog_and_compared, scope, today)]
+        else:
+            queries.append(("comparison", comparison, scope))
+    else:
+        queries = [("made", made, scope), ("breakdown", breakdown, scope)] + queries + [
+            ("trend", monthly_index, scope)]
+    pending = {name: parallel.submit(function, *args) for name, function, *args in queries}
+    if report:
+        made_, done_breakdown = pending.pop("made_and_breakdown").result()
+    else:
+        made_ = pending.pop("made").result()
     grid = parallel.submit(hotspots, scope, made_)
     done = {name: future.result() for name, future in pending.items()}
+    extra = {}
+    if report:
+        if isinstance(done["backlog"], tuple):
+            done["backlog"], done["comparison"] = done["backlog"]
+        done["breakdown"] = done_breakdown
+        done["trend"], clock_ = done.pop("hourly")
+        extra = {"comparison": done["comparison"], "clock": clock_}
     categories, sources = done["breakdown"]
-    return {
+    return extra | {
         "figures": figures(made_, done["fixes"], done["backlog"]),
         "previous": {"new": done["backlog"]["previous_new"], "fixed": done["backlog"]["previous_fixed"]},
         "categories": categories,

@@ -12,6 +12,7 @@ from wtforms import (
     SelectChoice,
     SelectField,
     StringField,
+    TextAreaField,
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
@@ -34,6 +35,10 @@ class WalkForm(FlaskForm):
     status = SelectField(_l("Status"), choices=[SelectChoice(s.value, label) for s, label in WALK_STATUS.items()])
     follow_up_of = SelectField(_l("Follow-up of an earlier walk"), coerce=int, validators=[Optional()],
                                description=_l("A follow-up walk on the same route shows what changed since."))
+    meeting_summary = TextAreaField(
+        _l("Summary of the closing meeting"), validators=[Optional(), Length(max=5000)], render_kw={"rows": 6},
+        description=_l("What was agreed, who will do what. Printed in the protocol, also in its public version: "
+                       "write no names."))
 
     def validate_meeting_lat(self, field):
         for value, low, high in ((field.data, -90, 90), (self.meeting_lon.data, -180, 180)):

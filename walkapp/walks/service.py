@@ -54,6 +54,7 @@ def save_walk(walk: Walk | None, form, user) -> Walk:
         walk.meeting_lat = walk.meeting_lon = None
     walk.status = WalkStatus(form.status.data)
     walk.follow_up_of_id = form.follow_up_of.data or None
+    walk.meeting_summary = (form.meeting_summary.data or "").strip()
     stops = form.cleaned_stops
     walk.stops.clear()
     db.session.flush()  # old stops go before new ones reuse their numbers
