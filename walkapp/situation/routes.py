@@ -6,7 +6,7 @@ from datetime import date
 from flask import Response, abort, current_app, flash, render_template, request
 from flask_babel import gettext as _
 
-from .. import maps
+from .. import inputs, maps
 from ..access import STAFF, allow
 from ..extensions import db
 from ..i18n import current_language, local_today
@@ -23,8 +23,8 @@ def parse_scope(args, today: date) -> tuple[stats.Scope, str]:
     if period not in stats.PERIODS:
         period = "month"
     try:
-        start = date.fromisoformat(args["from"]) if args.get("from") else None
-        end = date.fromisoformat(args["to"]) if args.get("to") else None
+        start = inputs.parse_date(args["from"]) if args.get("from") else None
+        end = inputs.parse_date(args["to"]) if args.get("to") else None
         first, last = stats.period_bounds(period, today, start, end)
     except ValueError:
         flash(_("Give both dates of the custom period as YYYY-MM-DD, the first before the last."), "error")
@@ -32,14 +32,14 @@ def parse_scope(args, today: date) -> tuple[stats.Scope, str]:
     bbox = None
     if args.get("bbox"):
         try:
-            box = tuple(float(v) for v in args["bbox"].split(","))
-            if len(box) == 4 and box[0] < box[2] and box[1] < box[3]:
+            box = inputs.parse_bbox(args["bbox"])
+            if box[0] < box[2] and box[1] < box[3]:
                 bbox = box
         except ValueError:
             pass
-    walk_id = args.get("walk", type=int)
+    walk_id = args.get("walk", type=inputs.parse_id)
     night = {"night": True, "day": False}.get(args.get("time", ""))
-    weekday = args.get("weekday", type=int)
+    weekday = args.get("weekday", type=inputs.parse_int)
     polygon = parse_polygon(args.get("area"))
     if args.get("area") and polygon is None:
         flash(_("The drawn area could not be read; draw it again (3 to 50 corners)."), "error")
