@@ -16,7 +16,8 @@ import math
 import re
 from datetime import date, datetime, timedelta, timezone
 
-from flask import abort, request
+from flask import request
+from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
 from wtforms import DateField, DateTimeLocalField, FloatField, IntegerField
 
@@ -66,21 +67,36 @@ def _json_strings(value):
             yield from _json_strings(item)
 
 
+class ControlCharacters(BadRequest):
+    """400 naming the field (Open311 clients see the description)."""
+
+    def __init__(self, field: str):
+        super().__init__(f"{field} must not contain control characters (such as NUL)")
+        self.field = field
+
+
+def _offending(pairs, multiline=frozenset()) -> str | None:
+    for key, value in pairs:
+        if has_control(key) or has_control(value, multiline=key in multiline):
+            return key
+    return None
+
+
 def refuse_control_characters() -> None:
     """400 for NUL and other control characters anywhere in the request's values."""
-    if has_control(" ".join(f"{key} {value}" for key, value in request.args.items(multi=True))):
-        abort(400)
+    args = request.args.items(multi=True)
+    if has_control(" ".join(f"{key} {value}" for key, value in args)):
+        raise ControlCharacters(_offending(request.args.items(multi=True)) or "query")
     if request.method in ("POST", "PUT", "PATCH", "DELETE"):
         form = request.form
-        if has_control(" ".join(f"{key} {value}" for key, value in form.items(multi=True)
-                                if key not in MULTILINE_FIELDS)):
-            abort(400)
-        if any(has_control(value, multiline=True) for key in MULTILINE_FIELDS for value in form.getlist(key)):
-            abort(400)
+        if (has_control(" ".join(f"{key} {value}" for key, value in form.items(multi=True)
+                                 if key not in MULTILINE_FIELDS))
+                or any(has_control(value, multiline=True) for key in MULTILINE_FIELDS for value in form.getlist(key))):
+            raise ControlCharacters(_offending(form.items(multi=True), MULTILINE_FIELDS) or "form")
         if request.is_json:
             data = request.get_json(silent=True)
             if any(has_control(s, multiline=True) for s in _json_strings(data)):
-                abort(400)
+                raise ControlCharacters("json")
 
 
 # --- parse helpers: each raises ValueError with nothing to say but "out of range" -------------
