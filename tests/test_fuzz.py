@@ -7,16 +7,18 @@ ids. One app and one database serve the whole module (fast enough for SQLite and
 from __future__ import annotations
 
 import importlib
+import io
+import time
 from urllib.parse import urlencode
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from flask_wtf import FlaskForm
 from wtforms.fields.core import UnboundField
 
-from walkapp import photos
-from walkapp.access import ANYONE, SIGNED_IN, rule_for
+from walkapp import errors, photos
+from walkapp.access import ANYONE, SIGNED_IN, allow, rule_for
 from walkapp.categories import seed_default_categories
 from walkapp.extensions import db
 from walkapp.models import (
@@ -222,3 +224,123 @@ def test_hostile_input_on_every_route(fuzz_app, route):
             if rule.endpoint in ("auth.logout", "auth.login", "auth.use_link"):
                 sign_in(fuzz_app, client, role)
     assert failures == []
+
+
+# --- the audit's cases one by one ---------------------------------------------------------------
+
+def observation_count(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count(Observation.id)))
+
+
+def test_ids_beyond_the_column_are_not_found(app, client, users, auth):
+    auth.login_as(Role.coordinator)
+    for path in ("/observations/99999999999999999999", "/observations/2147483648",
+                 "/api/v1/observations/99999999999999999999", "/walks/9223372036854775808"):
+        assert client.get(path).status_code == 404, path
+    response = client.get("/open311/v2/requests/99999999999999999999.json")
+    assert response.status_code == 404 and response.get_json()[0]["code"] == 404
+
+
+def test_filters_refuse_out_of_range_values(app, client, users, auth):
+    auth.login_as(Role.coordinator)
+    for query in ("walk=99999999999999999999", "organisation=-99999999999999999999", "from=0001-01-01",
+                  "since=0001-01-01T00:00:00%2B14:00", "since=9999-12-31T23:59:59-14:00",
+                  "bbox=nan,nan,inf,inf", "status=" + ",".join(["new"] * 70_000)):
+        response = client.get(f"/api/v1/observations?{query}")
+        assert response.status_code == 400, query
+        assert response.get_json()["errors"], query
+        assert client.get(f"/inbox?{query}").status_code == 200  # the inbox says so and shows all
+    assert client.get("/inbox?page=99999999999999999999").status_code == 400
+    assert client.get("/api/v1/observations/nearby?lat=inf&lon=nan").status_code == 400
+
+
+def test_nul_bytes_are_refused_and_change_nothing(app, client, users, auth):
+    auth.login_as(Role.walker)
+    before = observation_count(app)
+    response = client.post("/api/v1/observations", data={
+        "category": "belysning", "lat": "62.63", "lon": "17.93", "description": "Lampa\x00trasig"})
+    assert response.status_code == 400
+    assert client.get("/inbox?q=a%00b").status_code == 400
+    assert observation_count(app) == before
+    # line breaks stay allowed where text has several lines
+    response = client.post("/api/v1/observations", data={
+        "category": "belysning", "lat": "62.63", "lon": "17.93", "description": "Lampa\r\ntrasig\tigen"})
+    assert response.status_code == 201
+
+
+def test_nan_and_infinite_coordinates_are_refused(app, client, users, auth):
+    auth.login_as(Role.walker)
+    before = observation_count(app)
+    for lat, lon in (("nan", "17.93"), ("62.63", "inf"), ("-inf", "nan"), ("1e309", "17.93")):
+        response = client.post("/api/v1/observations", data={"category": "belysning", "lat": lat, "lon": lon})
+        assert response.status_code == 400, (lat, lon)
+    assert observation_count(app) == before
+
+
+def test_open311_answers_hostile_values_in_its_own_format(app, client):
+    result = app.test_cli_runner().invoke(args=["create-api-key", "Fuzz", "--per-hour", "50"])
+    key = result.output.strip().splitlines()[-1]
+    base = "/open311/v2"
+    cases = [
+        f"{base}/requests.xml?start_date=0001-01-01T00:00:00%2B14:00",
+        f"{base}/requests.xml?end_date=9999-12-31T23:59:59-14:00",
+        f"{base}/requests.xml?page=99999999999999999999",
+        f"{base}/requests.xml?service_request_id=" + ",".join(str(n) for n in range(1, 70_001)),
+        f"{base}/requests.xml?service_code=a%00b",
+        f"{base}/servicerequestupdates.xml?start_date=0001-01-01",
+    ]
+    for path in cases:
+        response = client.get(path)
+        assert response.status_code == 400, path[:90]
+        assert b"<errors><error><code>400</code><description>" in response.data, path[:90]
+    before = observation_count(app)
+    for lat, lon in (("nan", "17.93"), ("62.63", "inf"), ("99999999999999999999", "17.93")):
+        response = client.post(f"{base}/requests.json", data={
+            "api_key": key, "service_code": "belysning", "lat": lat, "long": lon})
+        assert response.status_code == 400
+        assert "lat and long" in response.get_json()[0]["description"]
+    assert client.post(f"{base}/requests.json", data={
+        "api_key": key, "service_code": "belysning", "lat": "62.63", "long": "17.93",
+        "description": "a\x00b"}).get_json()[0]["description"].startswith("description")
+    assert observation_count(app) == before
+
+
+def test_a_two_million_column_header_is_refused_quickly(app, client, users, auth):
+    auth.login_as(Role.coordinator)
+    client.post("/language", data={"lang": "en"})
+    data = b"kategori;lat;lon" + b";" * 2_000_000 + b"\nbelysning;62.63;17.93\n"
+    started = time.monotonic()
+    response = client.post("/import", data={"file": (io.BytesIO(data), "bred.csv"), "source": "police"},
+                           content_type="multipart/form-data")
+    assert time.monotonic() - started < 5
+    assert "more than 200 columns" in response.get_data(as_text=True)
+    # a normal header with one very wide row is refused as well
+    data = b"kategori;lat;lon\nbelysning;62.63;17.93" + b";" * 500 + b"\n"
+    response = client.post("/import", data={"file": (io.BytesIO(data), "rad.csv"), "source": "police"},
+                           content_type="multipart/form-data")
+    assert "more than 200 columns" in response.get_data(as_text=True)
+    assert observation_count(app) == 0
+
+
+def test_the_error_page_survives_an_aborted_transaction(app_factory):
+    app = app_factory(PROPAGATE_EXCEPTIONS=False)
+
+    @app.get("/broken")
+    @allow(ANYONE)
+    def broken():
+        db.session.execute(text("SELECT * FROM no_such_table"))  # aborts the transaction on PostgreSQL
+
+    with app.app_context():
+        user = create_user(Role.coordinator)
+        token = user.session_token
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = token  # the error page then reads the signed-in user from the database
+    response = client.get("/broken")
+    assert response.status_code == 500
+    with app.test_request_context():
+        message = str(errors.messages()[500])
+    assert message in response.get_data(as_text=True)
+    response = client.get("/open311/v2/requests/2147483648.xml")
+    assert response.status_code == 404 and b"<errors>" in response.data
