@@ -47,6 +47,7 @@ def render_error(code: int, message: str, field: str | None = None):
 def init_app(app):
     @app.errorhandler(CSRFError)
     def csrf_error(error):
+        rollback()  # before gettext: choosing the language reads the signed-in user
         return render_error(
             400,
             _("The form had expired or was sent from elsewhere. Go back, reload the page and try again."),
@@ -55,8 +56,10 @@ def init_app(app):
 
     @app.errorhandler(HTTPException)
     def http_error(error):
+        rollback()
         return render_error(error.code or 500, messages().get(error.code, error.description))
 
     @app.errorhandler(500)
     def server_error(error):
+        rollback()
         return render_error(500, messages()[500])
