@@ -74,8 +74,9 @@ PARAMETERS = sorted(set(QUERY_NAMES) | set(form_field_names()))
 
 
 @pytest.fixture(scope="module")
-def fuzz_app(tmp_path_factory, shared_pg_url):
-    app = make_test_app(tmp_path_factory.mktemp("fuzz"), shared_pg_url)
+def fuzz_app(tmp_path_factory, pg_databases):
+    """One app for the sweep, on a database of its own (the other tests' one is emptied after each)."""
+    app = make_test_app(tmp_path_factory.mktemp("fuzz"), pg_databases.create() if pg_databases else None)
     with app.app_context():
         db.create_all()
         seed_default_categories()

@@ -84,6 +84,8 @@ def _offending(pairs, multiline=frozenset()) -> str | None:
 
 def refuse_control_characters() -> None:
     """400 for NUL and other control characters anywhere in the request's values."""
+    if has_control(request.path):  # e.g. %00 in a token or code in the path
+        raise ControlCharacters("path")
     args = request.args.items(multi=True)
     if has_control(" ".join(f"{key} {value}" for key, value in args)):
         raise ControlCharacters(_offending(request.args.items(multi=True)) or "query")
