@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import ArgumentError, OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import access, assets, config, i18n, mail, maps, notifications, photos, security_headers  # noqa: F401 (notifications subscribes)
+from . import access, assets, config, i18n, inputs, mail, maps, notifications, photos, security_headers  # noqa: F401 (notifications subscribes)
 from .extensions import babel, csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +42,7 @@ def create_app(test_config: dict | None = None, *, local: bool = False) -> Flask
     )
     i18n.init_app(app)
     login_manager.init_app(app)
+    inputs.init_app(app)  # bounded <int:…> ids before any rule is added; control characters → 400
     access.init_app(app)
     security_headers.init_app(app)
     assets.init_app(app)

@@ -1,4 +1,4 @@
-"""Error pages in the site's layout (and JSON under /api/)."""
+"""Error pages in the site's layout (JSON under /api/, GeoReport v2 <errors> under /open311/)."""
 from flask import current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -16,7 +16,29 @@ def messages() -> dict[int, str]:
     }
 
 
+def rollback() -> None:
+    """Forget the failed transaction first: on PostgreSQL an aborted one refuses every further
+    statement, and the error page itself reads the database (the signed-in user)."""
+    from .extensions import db
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - a broken connection: the page is still rendered
+        db.session.remove()
+
+
+def open311_format() -> str:
+    fmt = (request.view_args or {}).get("fmt")
+    if fmt in ("xml", "json"):
+        return fmt
+    return "json" if request.path.rsplit("?", 1)[0].endswith(".json") else "xml"
+
+
 def render_error(code: int, message: str, field: str | None = None):
+    rollback()
+    if request.path.startswith("/open311/"):
+        from .open311.formats import errors
+        description = "not found" if code == 404 else message
+        return errors(open311_format(), code, description)
     if request.path.startswith("/api/"):
         return jsonify(errors=[{"field": field, "message": message}]), code
     return render_template("errors/error.html", code=code, message=message), code
@@ -25,6 +47,7 @@ def render_error(code: int, message: str, field: str | None = None):
 def init_app(app):
     @app.errorhandler(CSRFError)
     def csrf_error(error):
+        rollback()  # before gettext: choosing the language reads the signed-in user
         return render_error(
             400,
             _("The form had expired or was sent from elsewhere. Go back, reload the page and try again."),
@@ -40,8 +63,10 @@ def init_app(app):
 
     @app.errorhandler(HTTPException)
     def http_error(error):
+        rollback()
         return render_error(error.code or 500, messages().get(error.code, error.description))
 
     @app.errorhandler(500)
     def server_error(error):
+        rollback()
         return render_error(500, messages()[500])

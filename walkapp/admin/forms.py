@@ -3,7 +3,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
-    IntegerField,
     PasswordField,
     SelectChoice,
     SelectField,
@@ -12,6 +11,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, Regexp, ValidationError
 
+from ..inputs import BoundedIntegerField
 from ..categories import ICONS
 from ..extensions import db
 from ..models import Category, Kind, Organisation, Role, User
@@ -100,7 +100,7 @@ class CategoryForm(FlaskForm):
     icon = SelectField(_l("Icon"), choices=[SelectChoice(i) for i in ICONS])
     kind = SelectField(_l("Kind"), choices=[SelectChoice(k.value, label) for k, label in KIND_LABELS.items()])
     default_organisation_id = SelectField(_l("Default responsible organisation"), coerce=int)
-    sort_order = IntegerField(_l("Order"), default=0, validators=[Optional()])
+    sort_order = BoundedIntegerField(_l("Order"), default=0, validators=[Optional()])
     active = BooleanField(_l("In use"), default=True)
     submit = SubmitField(_l("Save"))
 
@@ -140,7 +140,7 @@ class MemberForm(FlaskForm):
 class ApiKeyForm(FlaskForm):
     name = StringField(_l("Name of the client"), validators=[DataRequired(), Length(max=120)],
                        description=_l("For example FixaMinGata."))
-    requests_per_hour = IntegerField(_l("Requests per hour"), default=1000,
+    requests_per_hour = BoundedIntegerField(_l("Requests per hour"), default=1000,
                                      validators=[DataRequired(), NumberRange(min=1, max=100000)])
 
     def validate_name(self, field):

@@ -5,7 +5,7 @@ from flask import abort, current_app, flash, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import limits
+from .. import inputs, limits
 from ..access import SIGNED_IN, allow
 from ..observations import service
 from ..observations.filters import FilterError, ObservationFilter
@@ -89,7 +89,7 @@ def create_observation():
 def nearby():
     """Open items of the same category close by: 'already reported?'"""
     try:
-        lat, lon = float(request.args["lat"]), float(request.args["lon"])
+        lat, lon = inputs.parse_lat(request.args["lat"]), inputs.parse_lon(request.args["lon"])
     except (KeyError, ValueError):
         return errors_response({"lat": [_("Choose a place on the map.")]})
     found = service.nearby_open(current_user, lat, lon, request.args.get("category"))

@@ -25,6 +25,7 @@ from flask_babel import ngettext
 from pyproj import Transformer
 from sqlalchemy import insert, select
 
+from .. import inputs
 from ..i18n import local_zone
 from ..extensions import db
 from ..labels import PRIORITY, SOURCE
@@ -37,6 +38,8 @@ TEXT_MAX = 10_000
 DETAIL_MAX = 120  # Observation.source_detail
 EXTERNAL_ID_MAX = 120
 ADDRESS_MAX = 300
+MAX_COLUMNS = 200  # the template has about 20; room for exports with extra columns
+MAX_HEADER_CHARS = 20_000
 
 # SWEREF 99 TM (EPSG:3006): northings in Sweden are about 6.1-7.7 million metres,
 # eastings about 0.2-1.0 million, so an x/y pair can be told apart by size.
@@ -152,6 +155,17 @@ def sniff_delimiter(text: str) -> str:
     return best if counts[best] else ";"
 
 
+def too_many_columns() -> str:
+    return _("The file has more than %(n)d columns. Keep the template's columns and remove the others.",
+             n=MAX_COLUMNS)
+
+
+def check_header_size(header: str, delimiter: str) -> None:
+    """Refuse a huge header before the csv module and map_header() work through it."""
+    if header.count(delimiter) >= MAX_COLUMNS or len(header) > MAX_HEADER_CHARS:
+        raise ImportFileError(too_many_columns())
+
+
 def read_table(data: bytes) -> tuple[list[str], list[tuple[int, list[str]]], str]:
     """(header, [(row number, cells)], encoding); row 1 is the header, as in Excel."""
     if len(data) > max_bytes():
@@ -163,6 +177,7 @@ def read_table(data: bytes) -> tuple[list[str], list[tuple[int, list[str]]], str
     if not text.strip():
         raise ImportFileError(_("The file is empty."))
     delimiter = sniff_delimiter(text)
+    check_header_size(text.split("\n", 1)[0], delimiter)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows: list[tuple[int, list[str]]] = []
     limit = max_rows()
@@ -171,6 +186,8 @@ def read_table(data: bytes) -> tuple[list[str], list[tuple[int, list[str]]], str
         for number, cells in enumerate(reader, start=2):
             if not any(cell.strip() for cell in cells):
                 continue  # blank lines, or Excel's ;;;; rows
+            if len(cells) > MAX_COLUMNS:
+                raise ImportFileError(too_many_columns())
             if len(rows) >= limit:
                 raise ImportFileError(_("The file has more than %(n)d rows. Split it into smaller files.", n=limit))
             rows.append((number, cells))
@@ -217,22 +234,26 @@ def parse_moment(text: str, zone: ZoneInfo, now: datetime) -> datetime:
         raise CellError(_("Give the date as YYYY-MM-DD or YYYY-MM-DD HH:MM.")) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
-    if moment > now + timedelta(days=1):
-        raise CellError(_("The date is in the future."))
     if moment.year < 1990:
         raise CellError(_("The date is too far back."))
+    try:
+        moment = inputs.check_moment(moment)  # no overflow in comparing or converting it
+    except ValueError:
+        raise CellError(_("Give the date as YYYY-MM-DD or YYYY-MM-DD HH:MM.")) from None
+    if moment > now + timedelta(days=1):
+        raise CellError(_("The date is in the future."))
     return moment.astimezone(now.tzinfo)
 
 
 def parse_day(text: str) -> date:
     """A date; a date with a time (as spreadsheets sometimes write dates back) keeps the date."""
     try:
-        return date.fromisoformat(text)
-    except ValueError:
         try:
-            return datetime.fromisoformat(text).date()
+            return inputs.check_date(date.fromisoformat(text))
         except ValueError:
-            raise CellError(_("Give the date as YYYY-MM-DD.")) from None
+            return inputs.check_date(datetime.fromisoformat(text).date())
+    except ValueError:
+        raise CellError(_("Give the date as YYYY-MM-DD.")) from None
 
 
 class Lookups:

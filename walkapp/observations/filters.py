@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import and_, case, or_, select
 
+from .. import inputs
 from ..i18n import local_today, local_zone
 from ..models import Category, Kind, Observation, Priority, Source, Status
 
@@ -43,8 +44,11 @@ def parse_polygon(value: str | None):
     """'lon,lat;lon,lat;…' with 3 to 50 vertices, else None."""
     if not value:
         return None
+    pairs = value.split(";")
+    if len(pairs) > MAX_VERTICES:
+        return None
     try:
-        points = tuple((float(a), float(b)) for a, b in (pair.split(",") for pair in value.split(";")))
+        points = tuple((inputs.parse_float(a), inputs.parse_float(b)) for a, b in (pair.split(",") for pair in pairs))
     except ValueError:
         return None
     if not 3 <= len(points) <= MAX_VERTICES or not all(-180 <= x <= 180 and -90 <= y <= 90 for x, y in points):
@@ -79,7 +83,10 @@ class ObservationFilter:
     def from_args(cls, args) -> "ObservationFilter":
         """Parse request args; the same key may repeat (?status=new&status=fixed) or use commas."""
         def values(key):
-            return [v for raw in args.getlist(key) for v in _split(raw)]
+            found = [v for raw in args.getlist(key) for v in _split(raw)]
+            if len(found) > inputs.MAX_IDS:
+                raise ValueError(key)
+            return found
 
         f, errors = cls(), {}
 
@@ -92,38 +99,28 @@ class ObservationFilter:
 
         f.statuses = parse("status", lambda: [Status(v) for v in values("status")], _("Unknown status.")) or []
         f.sources = parse("source", lambda: [Source(v) for v in values("source")], _("Unknown source.")) or []
-        f.categories = values("category")
+        f.categories = parse("category", lambda: values("category"), _("Too many categories.")) or []
         if args.get("kind"):
             f.kind = parse("kind", lambda: Kind(args["kind"]), _("Unknown kind."))
         if args.get("walk"):
-            f.walk_id = parse("walk", lambda: int(args["walk"]), _("Give the walk as a number."))
+            f.walk_id = parse("walk", lambda: inputs.parse_id(args["walk"]), _("Give the walk as a number."))
         if args.get("organisation"):
-            f.organisation_id = parse("organisation", lambda: int(args["organisation"]), _("Unknown organisation."))
+            f.organisation_id = parse("organisation", lambda: inputs.parse_id(args["organisation"]), _("Unknown organisation."))
         if args.get("priority"):
             f.priority = parse("priority", lambda: Priority(args["priority"]), _("Unknown priority."))
         f.overdue = args.get("overdue") in ("1", "true", "on", "yes")
         for key, attr in (("from", "date_from"), ("to", "date_to")):
             if args.get(key):
-                setattr(f, attr, parse(key, lambda k=key: date.fromisoformat(args[k]), _("Give the date as YYYY-MM-DD.")))
+                setattr(f, attr, parse(key, lambda k=key: inputs.parse_date(args[k]), _("Give the date as YYYY-MM-DD.")))
         f.text = (args.get("q") or "").strip()[:200]
         if args.get("bbox"):
-            def bbox():
-                box = tuple(float(v) for v in args["bbox"].split(","))
-                if len(box) != 4 or box[0] > box[2] or box[1] > box[3]:
-                    raise ValueError
-                return box
-            f.bbox = parse("bbox", bbox, _("Give bbox as min_lon,min_lat,max_lon,max_lat."))
+            f.bbox = parse("bbox", lambda: inputs.parse_bbox(args["bbox"]), _("Give bbox as min_lon,min_lat,max_lon,max_lat."))
         if args.get("area"):
             f.area = parse_polygon(args["area"])
             if f.area is None:
                 errors["area"] = [_("The drawn area could not be read; draw it again (3 to 50 corners).")]
         if args.get("since"):
-            def since():
-                moment = datetime.fromisoformat(args["since"].replace("Z", "+00:00"))
-                if moment.tzinfo is None:
-                    raise ValueError
-                return moment
-            f.since = parse("since", since, _("Give since as an ISO 8601 time with a time zone."))
+            f.since = parse("since", lambda: inputs.parse_moment(args["since"], naive_as_utc=False), _("Give since as an ISO 8601 time with a time zone."))
         if errors:
             raise FilterError(errors)
         return f
@@ -156,7 +153,7 @@ class ObservationFilter:
         if self.text:
             pattern = f"%{self.text.replace('%', '').replace('_', '')}%"
             conditions.append(or_(Observation.description.ilike(pattern),
-                                  Observation.id == (int(self.text.lstrip("#")) if self.text.lstrip("#").isdigit() else -1)))
+                                  Observation.id == (inputs.parse_id(self.text.lstrip("#")) if inputs.is_id(self.text.lstrip("#")) else -1)))
         if self.bbox:
             min_lon, min_lat, max_lon, max_lat = self.bbox
             conditions.append(and_(Observation.lat.between(min_lat, max_lat), Observation.lon.between(min_lon, max_lon)))

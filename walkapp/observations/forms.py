@@ -5,8 +5,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    FloatField,
-    IntegerField,
     MultipleFileField,
     RadioField,
     SelectChoice,
@@ -16,6 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
+from ..inputs import BoundedIntegerField, FiniteFloatField
 from ..extensions import db
 from ..labels import REPORTING_SOURCES, SOURCE
 from ..models import Category
@@ -32,21 +31,21 @@ def finite_between(low: float, high: float, message):
 
 class ObservationForm(FlaskForm):
     category = RadioField(_l("What did you see?"), validators=[InputRequired(_l("Choose a category."))])
-    lat = FloatField(_l("Latitude"), validators=[
+    lat = FiniteFloatField(_l("Latitude"), validators=[
         InputRequired(_l("Choose a place on the map.")),
         finite_between(-90, 90, _l("The latitude must be a number between -90 and 90."))])
-    lon = FloatField(_l("Longitude"), validators=[
+    lon = FiniteFloatField(_l("Longitude"), validators=[
         InputRequired(_l("Choose a place on the map.")),
         finite_between(-180, 180, _l("The longitude must be a number between -180 and 180."))])
-    accuracy = FloatField(_l("Accuracy (m)"), validators=[Optional(), NumberRange(min=0, max=100000)])
+    accuracy = FiniteFloatField(_l("Accuracy (m)"), validators=[Optional(), NumberRange(min=0, max=100000)])
     description = TextAreaField(
         _l("Description (optional)"),
         validators=[Optional(), Length(max=DESCRIPTION_MAX)],
         description=_l("Describe the place and the problem. Do not write names or other personal details."),
     )
-    rating = IntegerField(_l("How safe do you feel here? (optional)"),
+    rating = BoundedIntegerField(_l("How safe do you feel here? (optional)"),
                           validators=[Optional(), NumberRange(min=1, max=10, message=_l("Choose 1–10."))])
-    walk = IntegerField(_l("Walk"), validators=[Optional()])
+    walk = BoundedIntegerField(_l("Walk"), validators=[Optional()])
     source = SelectField(_l("Reported by"), validators=[Optional()],
                          choices=[SelectChoice(s.value, SOURCE[s]) for s in REPORTING_SOURCES])
     kind = SelectField(_l("Kind"), validators=[Optional()],

@@ -5,7 +5,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import limits, maps, photos, policy, workflow
+from .. import inputs, limits, maps, photos, policy, workflow
 from ..admin.forms import organisation_choices
 from ..i18n import current_language
 from ..access import SIGNED_IN, allow
@@ -31,7 +31,7 @@ def report_map(walk: Walk | None, location=None):
 @bp.route("/report", methods=["GET", "POST"])
 @allow(SIGNED_IN)
 def report():
-    walk_id = request.values.get("walk", type=int)
+    walk_id = request.values.get("walk", type=inputs.parse_id)
     walk = db.session.get(Walk, walk_id) if walk_id else None
     if walk is not None and not policy.can_view_walk(current_user, walk):
         abort(404)

@@ -12,7 +12,7 @@ from flask import current_app, url_for
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from .. import policy
+from .. import inputs, policy
 from ..api.tokens import digest
 from ..extensions import db
 from ..models import (
@@ -142,10 +142,10 @@ def changeset() -> str:
 
 def parse_datetime(value: str, name: str) -> datetime:
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return inputs.parse_moment(value)
     except ValueError:
-        raise Open311Error(400, f"{name} must be a W3C date-time such as 2026-11-25T17:30:00Z") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        raise Open311Error(400, f"{name} must be a W3C date-time such as 2026-11-25T17:30:00Z, "
+                                f"between the years {inputs.MIN_YEAR} and {inputs.MAX_YEAR}") from None
 
 
 def public_requests(params) -> list[Observation]:
@@ -155,7 +155,11 @@ def public_requests(params) -> list[Observation]:
              .order_by(Observation.created_at.desc(), Observation.id.desc()))
     ids = params.get("service_request_id")
     if ids:
-        numbers = [int(v) for v in ids.split(",") if v.strip().isdigit()]
+        try:
+            numbers = inputs.parse_ids([ids])
+        except ValueError:
+            raise Open311Error(400, f"service_request_id must be at most {inputs.MAX_IDS} ids "
+                                    f"from 1 to {inputs.MAX_ID}, separated by commas") from None
         return db.session.scalars(query.where(Observation.id.in_(numbers))).unique().all()
     if params.get("service_code"):
         codes = [c.strip() for c in params["service_code"].split(",")]
@@ -179,10 +183,10 @@ def public_requests(params) -> list[Observation]:
             states |= set(Status) - OPEN_STATES
         query = query.where(Observation.status.in_(states))
     try:
-        page = max(int(params.get("page") or 1), 1)
-        size = min(max(int(params.get("page_size") or 100), 1), 1000)
+        page = inputs.parse_page(params.get("page"))
+        size = min(inputs.parse_page(params.get("page_size"), 100), 1000)
     except ValueError:
-        raise Open311Error(400, "page and page_size must be whole numbers") from None
+        raise Open311Error(400, f"page and page_size must be whole numbers from 1 to {inputs.MAX_PAGE}") from None
     return db.session.scalars(query.limit(size).offset((page - 1) * size)).unique().all()
 
 
@@ -259,9 +263,7 @@ def submit(key: ApiKey, params, files) -> Observation:
             raise Open311Error(400, "lat and long are required: this server does not geocode addresses")
         raise Open311Error(400, "lat and long are required")
     try:
-        lat, lon = float(lat), float(lon)
-        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-            raise ValueError
+        lat, lon = inputs.parse_lat(lat), inputs.parse_lon(lon)
     except ValueError:
         raise Open311Error(400, "lat and long must be decimal degrees (WGS84)") from None
     description = params.get("description") or ""
@@ -273,7 +275,7 @@ def submit(key: ApiKey, params, files) -> Observation:
     rating = attrs.get("safety_rating")
     if rating is not None:
         try:
-            rating = int(rating)
+            rating = inputs.parse_int(rating, low=1, high=10)
             if not 1 <= rating <= 10:
                 raise ValueError
         except ValueError:

@@ -8,7 +8,7 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import maps
+from .. import inputs, maps
 from ..access import STAFF, allow
 from ..extensions import db
 from ..i18n import current_language, local_today
@@ -27,8 +27,8 @@ def parse_scope(args, today: date) -> tuple[stats.Scope, str]:
     if period not in stats.PERIODS:
         period = stats.DEFAULT_PERIOD
     try:
-        start = date.fromisoformat(args["from"]) if args.get("from") else None
-        end = date.fromisoformat(args["to"]) if args.get("to") else None
+        start = inputs.parse_date(args["from"]) if args.get("from") else None
+        end = inputs.parse_date(args["to"]) if args.get("to") else None
         if period == stats.DEFAULT_PERIOD:
             first, last = stats.default_bounds(today)
         else:
@@ -39,14 +39,14 @@ def parse_scope(args, today: date) -> tuple[stats.Scope, str]:
     bbox = None
     if args.get("bbox"):
         try:
-            box = tuple(float(v) for v in args["bbox"].split(","))
-            if len(box) == 4 and box[0] < box[2] and box[1] < box[3]:
+            box = inputs.parse_bbox(args["bbox"])
+            if box[0] < box[2] and box[1] < box[3]:
                 bbox = box
         except ValueError:
             pass
-    walk_id = args.get("walk", type=int)
+    walk_id = args.get("walk", type=inputs.parse_id)
     night = {"night": True, "day": False}.get(args.get("time", ""))
-    weekday = args.get("weekday", type=int)
+    weekday = args.get("weekday", type=inputs.parse_int)
     polygon = parse_polygon(args.get("area"))
     if args.get("area") and polygon is None:
         flash(_("The drawn area could not be read; draw it again (3 to 50 corners)."), "error")

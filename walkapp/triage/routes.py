@@ -8,7 +8,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import maps, workflow
+from .. import inputs, maps, workflow
 from ..access import SIGNED_IN, STAFF, allow
 from ..extensions import db
 from ..labels import PRIORITY, SOURCE, STATUS
@@ -39,7 +39,10 @@ def inbox():
     if filters.kind is None:  # safe places skip the workflow: they have their own tab
         filters.kind = Kind.problem
     sort = request.args.get("sort", "newest")
-    page = max(request.args.get("page", 1, type=int), 1)
+    try:
+        page = inputs.parse_page(request.args.get("page"))
+    except ValueError:
+        abort(400)
     rows, total = service.inbox(current_user, filters, sort, page)
     bulk = BulkForm()
     bulk.organisation_id.choices = organisation_choices()
@@ -61,8 +64,12 @@ def inbox():
 def bulk_move():
     form = BulkForm()
     form.organisation_id.choices = organisation_choices()
-    ids = [int(v) for v in request.form.getlist("ids") if v.isdigit()]
     back = safe_next(request.form.get("back"), url_for("triage.inbox"))
+    try:
+        ids = inputs.parse_ids(request.form.getlist("ids"))
+    except ValueError:
+        flash(_("Select at most %(n)d items at a time.", n=inputs.MAX_IDS), "error")
+        return redirect(back)
     if not form.validate():
         flash(_("Please correct the marked fields."), "error")
         return redirect(back)

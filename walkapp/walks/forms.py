@@ -4,9 +4,7 @@ import math
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    DateTimeLocalField,
     EmailField,
-    FloatField,
     HiddenField,
     RadioField,
     SelectChoice,
@@ -16,6 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
+from ..inputs import BoundedDateTimeLocalField, FiniteFloatField
 from ..i18n import local_zone
 from ..labels import PARTICIPANT_ROLES, WALK_STATUS
 
@@ -25,12 +24,12 @@ MAX_STOPS = 50
 class WalkForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     area = StringField(_l("Area"), validators=[Optional(), Length(max=200)])
-    starts_at = DateTimeLocalField(_l("Date and time"), validators=[InputRequired()],
+    starts_at = BoundedDateTimeLocalField(_l("Date and time"), validators=[InputRequired()],
                                    format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"])
     meeting_point = StringField(_l("Meeting point"), validators=[Optional(), Length(max=200)],
                                 description=_l("For example: Stora torget, by the fountain."))
-    meeting_lat = FloatField(validators=[Optional()])
-    meeting_lon = FloatField(validators=[Optional()])
+    meeting_lat = FiniteFloatField(validators=[Optional()])
+    meeting_lon = FiniteFloatField(validators=[Optional()])
     stops = HiddenField(default="[]")
     status = SelectField(_l("Status"), choices=[SelectChoice(s.value, label) for s, label in WALK_STATUS.items()])
     follow_up_of = SelectField(_l("Follow-up of an earlier walk"), coerce=int, validators=[Optional()],
