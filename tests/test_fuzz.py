@@ -10,7 +10,7 @@ import importlib
 import io
 import time
 from urllib.parse import urlencode
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select, text
@@ -18,6 +18,7 @@ from flask_wtf import FlaskForm
 from wtforms.fields.core import UnboundField
 
 from walkapp import errors, photos
+from walkapp.situation import report, stats
 from walkapp.access import ANYONE, SIGNED_IN, allow, rule_for
 from walkapp.categories import seed_default_categories
 from walkapp.extensions import db
@@ -26,6 +27,7 @@ from walkapp.models import (
 )
 
 from .conftest import create_user, make_test_app, reset_database
+from .factories import local_today
 from .photo_samples import jpeg_with_orientation_and_gps
 
 BEYOND_64_BITS = "99999999999999999999999"
@@ -94,7 +96,12 @@ def fuzz_app(tmp_path_factory, pg_databases):
         processed = photos.process(jpeg_with_orientation_and_gps(), max_bytes=10**8, max_pixels=10**8)
         photos.save_photos(obs, [processed], walker)
         db.session.commit()
+        with app.test_request_context():
+            today = local_today()
+            saved = report.create(stats.Scope(today - timedelta(days=89), today), {}, "Lägesbild", "Analys",
+                                  ["walk"], "", None, today)
         app.fuzz_values = {
+            "report_id": saved.id,
             "user_id": target.id, "org_id": db.session.scalar(db.select(Organisation.id)),
             "category_id": category.id, "filename": "css/walkapp.css", "walk_id": walk.id,
             "code": walk.join_code, "obs_id": obs.id, "photo_id": db.session.scalar(db.select(Photo.id)),
@@ -214,7 +221,8 @@ def test_hostile_input_on_every_route(fuzz_app, route):
             if status >= 500:
                 failures.append(f"{shown}: {status}")
             elif (isinstance(params, dict) and any(v in REFUSED_EVERYWHERE for v in params.values())
-                  and status not in (302, 400, 404)):
+                  and status not in (302, 400, 404) and rule.endpoint != "static"):
+                # (WhiteNoise answers /static/ before Flask and ignores the query; nothing reads it)
                 failures.append(f"{shown}: {status}, expected a refusal")
             if (status >= 400 or isinstance(params, str)) and before != after:
                 changed = {k: (before[k], after[k]) for k in before if before[k] != after[k]}

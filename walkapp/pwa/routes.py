@@ -20,7 +20,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import assets, maps, policy
+from .. import assets, inputs, maps, policy
 from ..access import ANYONE, SIGNED_IN, allow
 from ..extensions import db
 from ..i18n import current_language
@@ -121,8 +121,8 @@ def kept_walk() -> Walk | None | bool:
     if request.endpoint == "walks.view":
         return db.session.get(Walk, request.view_args["walk_id"])
     if request.endpoint in ("observations.report", "api.observations") and request.args.get("walk"):
-        walk_id = request.args.get("walk", type=int)
-        return db.session.get(Walk, walk_id) if walk_id else False
+        walk_id = request.args.get("walk")
+        return db.session.get(Walk, inputs.parse_id(walk_id)) if inputs.is_id(walk_id) else False
     if request.endpoint == "observations.report":
         return None
     return False
