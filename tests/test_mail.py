@@ -451,7 +451,11 @@ def test_addresses_are_checked_where_they_enter(app, client, users, auth, team, 
     assert response.status_code == 400
     auth.login_as(Role.coordinator)
     response = client.post(f"/admin/organisations/{team['org']}/members", data={"name": "Nina", "email": address})
-    assert response.status_code == 400 and "Nina" in response.get_data(as_text=True)
+    assert response.status_code == 400
+    if "\n" in address:  # no browser sends a line break from a one-line field: refused before any form
+        assert "Begäran kunde inte tolkas." in response.get_data(as_text=True)
+    else:  # a typing mistake: the form comes back with what was typed
+        assert "Nina" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(User.id)).filter_by(name="Nina")) == 0
         assert db.session.scalar(db.select(db.func.count(OutboxMail.id))) == 0
