@@ -195,7 +195,12 @@ def overview_map(pdf: DocumentPDF, protocol: Protocol, x0: float, y0: float, wid
         pdf.set_xy(box[0], box[1])
         pdf.cell(box[2] - box[0], box[3] - box[1], text, align="C", fill=True)
     pdf.set_text_color(0, 0, 0)
-    # scale bar: a round number of metres near a fifth of the width
+    scale_bar(pdf, x0 + 4, y0 + height - 5, width, span, scale)
+
+
+def scale_bar(pdf: FPDF, x: float, y: float, width: float, span: float, scale: float) -> None:
+    """A bar of a round number of metres (1, 2 or 5 × 10ⁿ) near a fifth of a map ``width`` mm wide
+    showing ``span`` metres at ``scale`` mm per metre, drawn from (x, y) with its label above."""
     metres = 10 ** math.floor(math.log10(max(span / 5, 1)))
     bar = metres
     for step in (1, 2, 5):
@@ -203,9 +208,9 @@ def overview_map(pdf: DocumentPDF, protocol: Protocol, x0: float, y0: float, wid
             bar = metres * step
     pdf.set_draw_color(0, 0, 0)
     pdf.set_line_width(0.5)
-    pdf.line(x0 + 4, y0 + height - 5, x0 + 4 + bar * scale, y0 + height - 5)
+    pdf.line(x, y, x + bar * scale, y)
     pdf.set_font(pdf.font_name, "", 7)
-    pdf.set_xy(x0 + 4, y0 + height - 10)
+    pdf.set_xy(x, y - 5)
     pdf.cell(30, 4, f"{bar:g} m")
     pdf.set_line_width(0.2)
 

@@ -39,7 +39,6 @@ def freeze(scope: stats.Scope, today: date) -> dict:
     """Every figure of the report as plain JSON, from one pass of the dashboard's queries."""
     data = stats.lagesbild(scope, today, report=True)
     comparison = data["comparison"]
-    ids = set(comparison["previous"]["categories"]) | set(comparison["year_earlier"]["categories"])
     names = {row.id: row for row in db.session.execute(
         db.select(Category.id, Category.name_sv, Category.name_en, Category.colour))}
     by_name: dict[tuple, list] = {}

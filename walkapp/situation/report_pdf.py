@@ -8,7 +8,7 @@ from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 
 from ..i18n import month_label
-from .pdf import DocumentPDF, decimal
+from .pdf import DocumentPDF, decimal, scale_bar
 from .report import ReportView
 
 
@@ -48,18 +48,7 @@ def hotspot_map(pdf: DocumentPDF, cells: list[dict], top: list[dict], x0: float,
         pdf.set_fill_color(255, 255, 255)
         pdf.set_xy((x1 + x2) / 2 - 2.2, (y1 + y2) / 2 - 1.7)
         pdf.cell(4.4, 3.4, str(rank), align="C", fill=True, border=1)
-    metres = 10 ** math.floor(math.log10(max(span_x / 5, 1)))
-    bar = metres
-    for step in (1, 2, 5):
-        if metres * step * scale <= width / 4:
-            bar = metres * step
-    pdf.set_draw_color(0, 0, 0)
-    pdf.set_line_width(0.5)
-    pdf.line(x0 + 4, y0 + height - 4, x0 + 4 + bar * scale, y0 + height - 4)
-    pdf.set_font(pdf.font_name, "", 7)
-    pdf.set_xy(x0 + 4, y0 + height - 9)
-    pdf.cell(30, 4, f"{bar:g} m")
-    pdf.set_line_width(0.2)
+    scale_bar(pdf, x0 + 4, y0 + height - 4, width, span_x, scale)
 
 
 def render(r: ReportView) -> bytes:
