@@ -132,6 +132,14 @@ def can_contribute(user, obs: Observation) -> bool:
     return True
 
 
+def can_comment(user, obs: Observation) -> bool:
+    """Comments on an item's history are the work talk of coordinators and the responders who do
+    the work; walkers add to an item through a contribution (photo or note) instead."""
+    if not can_view_observation(user, obs) or user.is_guest:
+        return False
+    return is_staff(user) or user.role is Role.responder
+
+
 def can_view_event(user, event: Event) -> bool:
     """One history entry of an item the user may see. Internal notes are for staff, for their own
     author, and for responders on their own organisation's tasks: a responder who joined someone
