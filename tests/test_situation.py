@@ -70,8 +70,9 @@ def test_protocol_for_a_follow_up_walk_shows_what_changed(app, client, users, au
     auth.login_as(Role.coordinator)
     page = client.get(f"/walks/{later_id}/protocol").get_data(as_text=True)
     assert "Sedan förra vandringen" in page
-    # the demo walk has one verified and two fixed problems, four open ones assigned or in progress...
-    assert re.search(r"Åtgärdade: \d+ · fortfarande öppna: \d+ · åtgärdas ej: 1 · nya nu: 1", page)
+    # the demo walk's problems: one verified and two fixed; five new, two accepted, four assigned and one
+    # in progress still open; one won't be fixed; the rejected one and the duplicate are not counted
+    assert "Åtgärdade: 3 · fortfarande öppna: 12 · åtgärdas ej: 1 · nya nu: 1" in page
     # the public version counts only what it shows: the new item is not public
     public = client.get(f"/walks/{later_id}/protocol?version=public").get_data(as_text=True)
     assert "nya nu: 0" in public

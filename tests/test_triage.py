@@ -234,12 +234,16 @@ def test_user_text_is_escaped_in_inbox_and_detail(app, client, users, auth):
         obs = make_observation(users[Role.walker], walk, code="annat", description=XSS,
                                status=Status.assigned,
                                organisation_id=db.session.scalar(db.select(Organisation.id)))
-        obs_id = obs.id
+        obs_id, walk_id = obs.id, walk.id
     auth.login_as(Role.coordinator)
-    for url in ("/inbox", f"/observations/{obs_id}", "/walks", "/walks/1", "/admin/organisations"):
-        html = client.get(url).get_data(as_text=True)
+    escaped = "&lt;img src=x onerror=alert(1)&gt;"
+    # each page shows the hostile text (walk title, description, category or organisation name), escaped
+    for url in ("/inbox", f"/observations/{obs_id}", "/walks", f"/walks/{walk_id}", "/admin/organisations"):
+        response = client.get(url)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 200, url
         assert XSS not in html, url
-    assert "&lt;img src=x onerror=alert(1)&gt;" in client.get("/inbox").get_data(as_text=True)
+        assert escaped in html, url
 
 
 def test_responder_acts_only_on_own_tasks(app, client, users, auth):
