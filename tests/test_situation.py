@@ -143,8 +143,8 @@ def test_dashboard_side_by_side_equals_one_after_another(app, seeded):
 
 
 def test_day_and_night_follow_local_time(app, users):
-    """Night is 18–06 in the municipality's time zone, the weekday too. (SQLite uses today's UTC
-    offset for every date, as documented; so the day tested here has today's offset.)"""
+    """Night is 18–06 in the municipality's time zone, the weekday too. (SQLite shifts every date by
+    today's UTC offset, see stats._local(); so the day tested here has today's offset.)"""
     from datetime import datetime, time
     from zoneinfo import ZoneInfo
 

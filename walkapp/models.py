@@ -1,4 +1,5 @@
-"""The data model (DESIGN.md, Domain). Enum values are stored as plain strings."""
+"""The data model: users and organisations, walks and their participants, observations with their
+photos and history events, categories and API keys. Enum values are stored as plain strings."""
 from __future__ import annotations
 
 import enum

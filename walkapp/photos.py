@@ -1,4 +1,4 @@
-"""Photo ingest and storage (DESIGN.md, Photos).
+"""Photo ingest and storage: uploads become upright sRGB JPEGs with every metadata block stripped.
 
 ``process()`` turns an upload into two clean JPEG renditions and needs no app
 context (the benchmark runs it bare). ``save_photos()`` stores files and rows

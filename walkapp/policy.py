@@ -1,4 +1,4 @@
-"""Who may see and change what (DESIGN.md, "Who may see what").
+"""Who may see and change what: walks, observations, their history and comments.
 
 Route-level rules live in access.py; these are the object-level rules, each
 as a check on one object and, where lists are filtered in the database, as a
