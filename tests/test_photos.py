@@ -147,15 +147,6 @@ def test_renditions_carry_no_metadata(name):
             assert secret not in data, secret
 
 
-def test_gps_is_read_as_a_hint():
-    lat, lon = run(samples.jpeg_with_orientation_and_gps()).gps
-    assert lat == pytest.approx(62.6323, abs=1e-5) and lon == pytest.approx(17.9379, abs=1e-5)
-    south_west = samples.jpeg_with_orientation_and_gps(lat=-33.8568, lon=-151.2153)
-    assert run(south_west).gps == pytest.approx((-33.8568, -151.2153), abs=1e-5)
-    assert run(samples.png_bytes()).gps is None
-    assert run(samples.webp_bytes()).gps is None
-
-
 def test_colours_are_converted_from_an_embedded_rgb_profile():
     # sRGB content under another name: the conversion runs, colours stay put.
     icc = samples.srgb_icc().replace("sRGB".encode("utf-16-be"), "Test".encode("utf-16-be"))
@@ -175,7 +166,6 @@ def test_a_broken_profile_is_ignored():
 
 def test_heic_is_accepted():
     result = run(samples.heic_bytes(800, 600))
-    assert result.gps == pytest.approx((62.6323, 17.9379), abs=1e-5)
     display = opened(result.display)
     assert display.format == "JPEG" and display.size == (800, 600)
     assert close(colour_at(display, 0.75, 0.25), samples.RED)

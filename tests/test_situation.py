@@ -70,8 +70,9 @@ def test_protocol_for_a_follow_up_walk_shows_what_changed(app, client, users, au
     auth.login_as(Role.coordinator)
     page = client.get(f"/walks/{later_id}/protocol").get_data(as_text=True)
     assert "Sedan förra vandringen" in page
-    # the demo walk has one verified and two fixed problems, four open ones assigned or in progress...
-    assert re.search(r"Åtgärdade: \d+ · fortfarande öppna: \d+ · åtgärdas ej: 1 · nya nu: 1", page)
+    # the demo walk's problems: one verified and two fixed; five new, two accepted, four assigned and one
+    # in progress still open; one won't be fixed; the rejected one and the duplicate are not counted
+    assert "Åtgärdade: 3 · fortfarande öppna: 12 · åtgärdas ej: 1 · nya nu: 1" in page
     # the public version counts only what it shows: the new item is not public
     public = client.get(f"/walks/{later_id}/protocol?version=public").get_data(as_text=True)
     assert "nya nu: 0" in public
@@ -142,8 +143,8 @@ def test_dashboard_side_by_side_equals_one_after_another(app, seeded):
 
 
 def test_day_and_night_follow_local_time(app, users):
-    """Night is 18–06 in the municipality's time zone, the weekday too. (SQLite uses today's UTC
-    offset for every date, as documented; so the day tested here has today's offset.)"""
+    """Night is 18–06 in the municipality's time zone, the weekday too. (SQLite shifts every date by
+    today's UTC offset, see stats._local(); so the day tested here has today's offset.)"""
     from datetime import datetime, time
     from zoneinfo import ZoneInfo
 
@@ -190,20 +191,49 @@ def test_dashboard_query_count_does_not_grow(app, client, users, auth):
 
 
 def test_dashboard_periods_and_areas(app, client, users, auth):
+    """Each filter of the page's query reaches the figures: periods, walk, box, time of day, weekday."""
+    from datetime import datetime, time
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo("Europe/Stockholm")
+    now = datetime.now(zone)
+    day = now.date() - timedelta(days=400)  # outside every period but "custom"; with today's UTC offset
+    while datetime.combine(day, time(12), zone).utcoffset() != now.utcoffset():
+        day -= timedelta(days=1)
     with app.app_context():
         walk = make_walk(code="AREA22")
         make_observation(users[Role.walker], walk)
         make_observation(users[Role.walker], lat=62.70, lon=18.10)
+        for moment in (datetime.combine(day, time(12, 30), zone), datetime.combine(day, time(17, 30), zone),
+                       datetime.combine(day, time(18, 30), zone),
+                       datetime.combine(day + timedelta(days=1), time(0, 30), zone)):
+            make_observation(users[Role.walker], created_at=moment)
         walk_id = walk.id
     auth.login_as(Role.coordinator)
-    for query in ("period=week", "period=month", "period=tertial", "period=year",
-                  "period=custom&from=2026-01-01&to=2026-12-31", f"walk={walk_id}",
-                  "bbox=17.9,62.6,18.0,62.65", "time=day&weekday=3", "period=custom&from=x"):
-        assert client.get(f"/lagesbild?{query}").status_code == 200, query
-    html = client.get(f"/lagesbild?period=year&walk={walk_id}").get_data(as_text=True)
-    assert re.search(r'<span class="figure">1</span> <span class="label">nya</span>', html)
-    html = client.get("/lagesbild?period=year&bbox=18.0,62.65,18.2,62.75").get_data(as_text=True)
-    assert re.search(r'<span class="figure">1</span> <span class="label">nya</span>', html)
+
+    def new(query):
+        response = client.get(f"/lagesbild?{query}")
+        assert response.status_code == 200, query
+        figure = re.search(r'<span class="figure">(\d+)</span> <span class="label">nya</span>',
+                           response.get_data(as_text=True))
+        return int(figure.group(1))
+
+    year = local_today().year
+    then = f"period=custom&from={day.isoformat()}&to={(day + timedelta(days=1)).isoformat()}"
+    assert {query: new(query) for query in (
+        "period=week", "period=month", "period=tertial", "period=year",
+        f"period=custom&from={year}-01-01&to={year}-12-31", f"period=year&walk={walk_id}",
+        "period=year&bbox=18.0,62.65,18.2,62.75", "period=year&bbox=17.0,61.0,17.5,61.5",
+        then, f"{then}&time=night", f"{then}&time=day", f"{then}&weekday={day.isoweekday()}",
+        f"{then}&time=day&weekday={day.isoweekday()}", f"{then}&weekday={day.isoweekday() % 7 + 1}",
+    )} == {
+        "period=week": 2, "period=month": 2, "period=tertial": 2, "period=year": 2,
+        f"period=custom&from={year}-01-01&to={year}-12-31": 2, f"period=year&walk={walk_id}": 1,
+        "period=year&bbox=18.0,62.65,18.2,62.75": 1, "period=year&bbox=17.0,61.0,17.5,61.5": 0,
+        then: 4, f"{then}&time=night": 2, f"{then}&time=day": 2, f"{then}&weekday={day.isoweekday()}": 3,
+        f"{then}&time=day&weekday={day.isoweekday()}": 2, f"{then}&weekday={day.isoweekday() % 7 + 1}": 1,
+    }
+    assert client.get("/lagesbild?period=custom&from=x").status_code == 200
 
 
 def test_period_bounds():

@@ -234,12 +234,16 @@ def test_user_text_is_escaped_in_inbox_and_detail(app, client, users, auth):
         obs = make_observation(users[Role.walker], walk, code="annat", description=XSS,
                                status=Status.assigned,
                                organisation_id=db.session.scalar(db.select(Organisation.id)))
-        obs_id = obs.id
+        obs_id, walk_id = obs.id, walk.id
     auth.login_as(Role.coordinator)
-    for url in ("/inbox", f"/observations/{obs_id}", "/walks", "/walks/1", "/admin/organisations"):
-        html = client.get(url).get_data(as_text=True)
+    escaped = "&lt;img src=x onerror=alert(1)&gt;"
+    # each page shows the hostile text (walk title, description, category or organisation name), escaped
+    for url in ("/inbox", f"/observations/{obs_id}", "/walks", f"/walks/{walk_id}", "/admin/organisations"):
+        response = client.get(url)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 200, url
         assert XSS not in html, url
-    assert "&lt;img src=x onerror=alert(1)&gt;" in client.get("/inbox").get_data(as_text=True)
+        assert escaped in html, url
 
 
 def test_responder_acts_only_on_own_tasks(app, client, users, auth):
@@ -360,3 +364,25 @@ def test_bulk_move_racing_a_single_move_changes_nothing(app, users, auth, org):
         assert db.session.get(Observation, a).status is Status.new
         assert db.session.get(Observation, b).status is Status.rejected
         assert [e.action for e in db.session.scalars(db.select(Event))] == ["reject"]
+
+
+def test_only_staff_and_responders_comment_and_the_page_offers_the_form_to_the_same_people(app, client, users, auth):
+    """policy.can_comment decides both the form on the item page and the post it sends."""
+    with app.app_context():
+        from walkapp.models import User
+        responder = db.session.get(User, users[Role.responder])
+        walk = make_walk(code="KOMM22", participants=[users[Role.walker]])
+        obs_id = make_observation(users[Role.walker], walk, status=Status.assigned,
+                                  organisation_id=responder.organisation_id).id
+    form = f'action="/observations/{obs_id}/comment"'
+    expected = {Role.walker: (False, 403), Role.responder: (True, 302), Role.coordinator: (True, 302),
+                Role.admin: (True, 302)}
+    for role, (offered, status) in expected.items():
+        auth.login_as(role)
+        assert (form in client.get(f"/observations/{obs_id}").get_data(as_text=True)) is offered, role
+        assert client.post(f"/observations/{obs_id}/comment", data={"comment": f"Från {role.value}"}).status_code == status, role
+        auth.logout()
+    with app.app_context():
+        comments = db.session.scalars(db.select(Event.comment).filter_by(observation_id=obs_id, action="comment")
+                                      .order_by(Event.id)).all()
+    assert comments == ["Från responder", "Från coordinator", "Från admin"]

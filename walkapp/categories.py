@@ -1,4 +1,5 @@
-"""Default categories (DESIGN.md) and their seeding."""
+"""The default categories (problems and safe places, with Swedish and English names, colours and
+icons) and their seeding."""
 from __future__ import annotations
 
 from .extensions import db

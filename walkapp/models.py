@@ -1,4 +1,5 @@
-"""The data model (DESIGN.md, Domain). Enum values are stored as plain strings."""
+"""The data model: users and organisations, walks and their participants, observations with their
+photos and history events, categories and API keys. Enum values are stored as plain strings."""
 from __future__ import annotations
 
 import enum
@@ -197,9 +198,6 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:
         return self.active
-
-    def has_role(self, *roles: Role) -> bool:
-        return self.role in roles
 
     def __repr__(self) -> str:
         return f"<User {self.email or self.name} {self.role.value}>"

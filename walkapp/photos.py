@@ -1,4 +1,4 @@
-"""Photo ingest and storage (DESIGN.md, Photos).
+"""Photo ingest and storage: uploads become upright sRGB JPEGs with every metadata block stripped.
 
 ``process()`` turns an upload into two clean JPEG renditions and needs no app
 context (the benchmark runs it bare). ``save_photos()`` stores files and rows
@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
-import math
 import os
 import re
 import secrets
@@ -83,7 +82,6 @@ class ProcessedPhoto:
     thumbnail: bytes
     width: int  # of the display rendition
     height: int
-    gps: tuple[float, float] | None  # (lat, lon) from EXIF: a location hint only
 
 
 def _not_a_photo() -> PhotoError:
@@ -144,8 +142,7 @@ def process(data: bytes, *, max_bytes: int, max_pixels: int) -> ProcessedPhoto:
         try:
             exif = im.getexif()
         except DECODE_ERRORS:
-            exif = None  # broken EXIF costs us the hint and the rotation, not the photo
-        gps = _gps(exif)
+            exif = None  # broken EXIF costs us the rotation, not the photo
         orientation = _orientation(exif)
         icc = im.info.get("icc_profile")
         try:
@@ -173,7 +170,6 @@ def process(data: bytes, *, max_bytes: int, max_pixels: int) -> ProcessedPhoto:
         thumbnail=_jpeg(thumb),
         width=display.width,
         height=display.height,
-        gps=gps,
     )
 
 
@@ -251,36 +247,6 @@ def _jpeg(im: Image.Image) -> bytes:
     buffer = io.BytesIO()
     im.save(buffer, "JPEG", quality=JPEG_QUALITY, optimize=False)
     return buffer.getvalue()
-
-
-def _gps(exif: Image.Exif | None) -> tuple[float, float] | None:
-    if exif is None:
-        return None
-    try:
-        info = exif.get_ifd(ExifTags.IFD.GPSInfo)
-        lat = _degrees(info[ExifTags.GPS.GPSLatitude], info.get(ExifTags.GPS.GPSLatitudeRef), "S")
-        lon = _degrees(info[ExifTags.GPS.GPSLongitude], info.get(ExifTags.GPS.GPSLongitudeRef), "W")
-    except (KeyError, TypeError, ValueError, ZeroDivisionError, *DECODE_ERRORS):
-        return None
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        return None
-    if lat == 0 and lon == 0:
-        return None  # some cameras write zeros when they have no fix
-    return round(lat, 7), round(lon, 7)
-
-
-def _degrees(dms, ref, negative: str) -> float:
-    parts = [float(v) for v in (dms if isinstance(dms, tuple) else (dms,))]
-    if not 1 <= len(parts) <= 3:
-        raise ValueError("not degrees, minutes, seconds")
-    value = sum(part / 60**i for i, part in enumerate(parts))
-    if not math.isfinite(value):
-        raise ValueError("not a number")
-    if isinstance(ref, bytes):
-        ref = ref.decode("ascii", "replace")
-    if isinstance(ref, str) and ref.strip("\x00 ").upper() == negative:
-        value = -value
-    return value
 
 
 # --- Storage -------------------------------------------------------------------

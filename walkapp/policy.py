@@ -1,4 +1,4 @@
-"""Who may see and change what (DESIGN.md, "Who may see what").
+"""Who may see and change what: walks, observations, their history and comments.
 
 Route-level rules live in access.py; these are the object-level rules, each
 as a check on one object and, where lists are filtered in the database, as a
@@ -130,6 +130,14 @@ def can_contribute(user, obs: Observation) -> bool:
     if obs.walk is not None and obs.walk.status is WalkStatus.done:
         return is_staff(user)
     return True
+
+
+def can_comment(user, obs: Observation) -> bool:
+    """Comments on an item's history are the work talk of coordinators and the responders who do
+    the work; walkers add to an item through a contribution (photo or note) instead."""
+    if not can_view_observation(user, obs) or user.is_guest:
+        return False
+    return is_staff(user) or user.role is Role.responder
 
 
 def can_view_event(user, event: Event) -> bool:

@@ -1,4 +1,4 @@
-"""The one state machine for observations (DESIGN.md, Workflow).
+"""The one state machine for observations: its states, the moves between them, who may make each.
 
 Every status change goes through move(): it checks the role, the state and the
 required fields, sets the timestamps, writes one Event and sends the

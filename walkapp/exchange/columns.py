@@ -33,7 +33,6 @@ EXPORT_COLUMNS: list[tuple[str, str]] = [
     ("walk", "vandring"),
     ("public_url", "publik_länk"),
 ]
-HEADERS = dict(EXPORT_COLUMNS)
 
 # The import template: the columns most files need (the rest are optional, see the import page).
 TEMPLATE_HEADERS = ["externt_id", "kategori", "beskrivning", "datum", "lat", "lon", "n", "e",

@@ -32,8 +32,6 @@ from ..labels import PRIORITY, SOURCE
 from ..models import Category, Event, Kind, Observation, Organisation, Source, Status, Visibility, utcnow
 from .columns import ALIAS_TO_KEY, IGNORED_TO_KEY, fold, unneutralise
 
-DEFAULT_MAX_BYTES = 5 * 1024 * 1024
-DEFAULT_MAX_ROWS = 10_000
 TEXT_MAX = 10_000
 DETAIL_MAX = 120  # Observation.source_detail
 EXTERNAL_ID_MAX = 120
@@ -61,11 +59,11 @@ def sweref_to_wgs84(northing: float, easting: float) -> tuple[float, float]:
 
 
 def max_bytes() -> int:
-    return int(current_app.config.get("IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES))
+    return int(current_app.config["IMPORT_MAX_BYTES"])
 
 
 def max_rows() -> int:
-    return int(current_app.config.get("IMPORT_MAX_ROWS", DEFAULT_MAX_ROWS))
+    return int(current_app.config["IMPORT_MAX_ROWS"])
 
 
 class ImportFileError(Exception):

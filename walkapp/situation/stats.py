@@ -85,7 +85,11 @@ def _local(column):
     if db.engine.dialect.name == "postgresql":
         local = func.timezone(current_app.config["BABEL_DEFAULT_TIMEZONE"], column)
         return func.extract("hour", local), func.extract("isodow", local)
-    # SQLite stores UTC text; a fixed offset is close enough for day/night (and is documented)
+    # SQLite stores UTC text and knows no time zones: every timestamp is shifted by the offset the
+    # zone has *now*, when the query runs. Timestamps from the other side of a daylight-saving change
+    # are therefore an hour off (in winter an item made at 18:30 summer time counts as 17:30: day),
+    # and so is the weekday of those within an hour of midnight. PostgreSQL converts each timestamp
+    # with its own offset.
     hours = int(datetime.now(local_zone()).utcoffset().total_seconds() // 3600)
     # 'YYYY-MM-DD HH:MM:SS…': the hour is characters 12–13, far cheaper per row than strftime()
     hour = (func.cast(func.substr(column, 12, 2), db.Integer) + hours + 24) % 24

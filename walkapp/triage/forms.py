@@ -2,7 +2,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    HiddenField,
     SelectChoice,
     SelectField,
     TextAreaField,
@@ -46,7 +45,6 @@ class EditForm(FlaskForm):
 
 
 class BulkForm(FlaskForm):
-    ids = HiddenField()
     action = SelectField(_l("Action"), choices=[
         SelectChoice(Action.accept.value, _l("Accept")),
         SelectChoice(Action.assign.value, _l("Assign")),

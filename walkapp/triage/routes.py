@@ -8,7 +8,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import inputs, maps, workflow
+from .. import inputs, maps, policy, workflow
 from ..access import SIGNED_IN, STAFF, allow
 from ..extensions import db
 from ..labels import PRIORITY, SOURCE, STATUS
@@ -149,7 +149,7 @@ def set_photo_public(photo_id: int):
 @allow(SIGNED_IN)
 def comment(obs_id: int):
     obs = visible_or_abort(obs_id)
-    if current_user.is_guest:
+    if not policy.can_comment(current_user, obs):
         abort(403)
     form = CommentForm()
     if not form.validate():
