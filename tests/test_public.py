@@ -114,7 +114,7 @@ def test_two_coordinators_pressing_hide_both_hide(app, users, auth):
     assert "Karin Kollega" in history
     # the public page follows
     with app.app_context():
-        token = db.session.get(Walk, walk_id := db.session.get(Observation, obs_id).walk_id).public_token
+        token = db.session.get(Walk, db.session.get(Observation, obs_id).walk_id).public_token
     assert f"/photos/{photo_id}/thumb.jpg" in app.test_client().get(f"/f/{token}").get_data(as_text=True)
     # a form without the wanted state changes nothing
     for path in (f"/observations/{obs_id}/public", f"/photos/{photo_id}/public"):
