@@ -9,12 +9,11 @@ from __future__ import annotations
 from sqlalchemy import false, or_, select, true
 
 from .models import Event, Observation, Participant, Photo, Role, Status, Visibility, Walk, WalkStatus
+from .workflow import ORGANISATION_TASK
 
 STAFF_ROLES = (Role.coordinator, Role.admin)
 # Marked public, yet never shown to the public: rejected reports and duplicates of another item.
 NOT_SHOWN_PUBLICLY = (Status.duplicate, Status.rejected)
-# The states in which an item is the responsible organisation's task.
-RESPONDER_STATES = (Status.assigned, Status.in_progress, Status.fixed, Status.verified)
 
 
 def shown_publicly(obs: Observation) -> bool:
@@ -79,7 +78,7 @@ def can_report_without_walk(user) -> bool:
 def is_organisations_task(user, obs: Observation) -> bool:
     """The item is a task of the responder's own organisation."""
     return (user.is_authenticated and user.role is Role.responder and user.organisation_id is not None
-            and obs.organisation_id == user.organisation_id and obs.status in RESPONDER_STATES)
+            and obs.organisation_id == user.organisation_id and obs.status in ORGANISATION_TASK)
 
 
 def can_view_observation(user, obs: Observation) -> bool:
@@ -109,7 +108,7 @@ def visible_observations(user):
     if user.role is Role.responder and user.organisation_id:
         clauses.append(
             (Observation.organisation_id == user.organisation_id)
-            & Observation.status.in_(RESPONDER_STATES)
+            & Observation.status.in_(ORGANISATION_TASK)
         )
     return or_(*clauses)
 

@@ -36,8 +36,23 @@ observation_moved = signals.signal("observation-moved")
 
 STAFF = frozenset({Role.coordinator, Role.admin})
 RESPONDERS = frozenset({Role.responder})
-OPEN = frozenset({Status.new, Status.accepted, Status.assigned, Status.in_progress, Status.fixed})
-CLOSED = frozenset({Status.verified, Status.wont_fix, Status.rejected, Status.duplicate})
+
+# --- state groups: every grouping of Status is named here, once -------------------------------
+# (tuples, so that SQL `IN (...)` lists come out in a stable order)
+# Not yet closed: still on someone's list (a fixed item waits for verification).
+OPEN = (Status.new, Status.accepted, Status.assigned, Status.in_progress, Status.fixed)
+# Closed: nothing more happens unless a coordinator reopens it.
+CLOSED = (Status.verified, Status.wont_fix, Status.rejected, Status.duplicate)
+# Unresolved: open and not yet fixed (Open311's "open"; the backlog of the lägesbild).
+UNRESOLVED = tuple(s for s in OPEN if s is not Status.fixed)
+# Being worked on by the assigned organisation: its task list, reminders, and what can be overdue.
+WORKING = (Status.assigned, Status.in_progress)
+# Fixed: awaiting verification or verified (the protocol's "fixed" count).
+FIXED = (Status.fixed, Status.verified)
+# Closed without a fix: declined for good (the protocol neither counts them fixed nor still open).
+CLOSED_NOT_FIXED = (Status.wont_fix, Status.rejected)
+# From assignment on, the item is the responsible organisation's task (they see it and its notes).
+ORGANISATION_TASK = WORKING + FIXED
 
 
 class Action(str, enum.Enum):
@@ -75,7 +90,7 @@ RULES: dict[Action, Rule] = {
     Action.fix: Rule(frozenset({Status.assigned, Status.in_progress}), RESPONDERS | STAFF, (), Status.fixed),
     Action.decline: Rule(frozenset({Status.assigned, Status.in_progress}), RESPONDERS, ("reason",), Status.accepted),
     Action.verify: Rule(frozenset({Status.fixed}), STAFF, (), Status.verified),
-    Action.reopen: Rule(frozenset({Status.fixed}) | CLOSED, STAFF),
+    Action.reopen: Rule(frozenset({Status.fixed, *CLOSED}), STAFF),
 }
 REOPEN_TO = {
     Status.fixed: Status.assigned,

@@ -30,7 +30,6 @@ from ..models import (
     floor_nonnegative,
 )
 
-OPEN_STATES = (Status.new, Status.accepted, Status.assigned, Status.in_progress, Status.fixed)
 EARTH_RADIUS_M = 6_371_000
 MAX_FEATURES = 2000
 
@@ -217,7 +216,7 @@ def nearby_open(user, lat: float, lon: float, category_code: str | None, radius_
         .join(Observation.category)
         .where(
             policy.visible_observations(user),
-            Observation.status.in_(OPEN_STATES),
+            Observation.status.in_(workflow.OPEN),
             Observation.lat.between(lat - dlat, lat + dlat),
             Observation.lon.between(lon - dlon, lon + dlon),
         )

@@ -11,8 +11,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from .. import photos, policy, workflow
 from ..extensions import db
 from ..models import Category, Event, Observation, Organisation, PhotoStage, Priority, Status
-from ..observations.service import OPEN_STATES, distance_m
-from ..workflow import Action, MoveInput, WorkflowError
+from ..observations.service import distance_m
+from ..workflow import OPEN, Action, MoveInput, WorkflowError
 
 PAGE_SIZE = 50
 SORTS = {
@@ -203,7 +203,7 @@ def duplicate_candidates(obs: Observation, radius_m: float = 150, limit: int = 1
     dlon = radius_m / 55_000  # generous at Swedish latitudes
     rows = db.session.scalars(
         select(Observation).where(
-            Observation.id != obs.id, Observation.status.in_(OPEN_STATES),
+            Observation.id != obs.id, Observation.status.in_(OPEN),
             Observation.lat.between(obs.lat - dlat, obs.lat + dlat),
             Observation.lon.between(obs.lon - dlon, obs.lon + dlon),
         ).options(db.joinedload(Observation.category))
