@@ -360,3 +360,19 @@ def test_bulk_move_racing_a_single_move_changes_nothing(app, users, auth, org):
         assert db.session.get(Observation, a).status is Status.new
         assert db.session.get(Observation, b).status is Status.rejected
         assert [e.action for e in db.session.scalars(db.select(Event))] == ["reject"]
+
+
+def test_due_date_hint_and_default_follow_due_days(app, client, users, auth, org):
+    app.config["DUE_DAYS"] = {"high": 2, "normal": 10, "low": 20}
+    with app.app_context():
+        obs_id = make_observation(users[Role.walker]).id
+    auth.login_as(Role.coordinator)
+    assert client.post(f"/observations/{obs_id}/move", data={"action": "accept", "version": "1"}).status_code == 302
+    page = client.get(f"/observations/{obs_id}").get_data(as_text=True)
+    assert "Tomt: 2 dagar för hög, 10 för normal, 20 för låg prioritet." in page
+    assert "7 dagar" not in page
+    response = client.post(f"/observations/{obs_id}/move", data={
+        "action": "assign", "version": "2", "organisation_id": str(org), "priority": "low", "due_date": ""})
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(Observation, obs_id).due_date == local_today() + timedelta(days=20)
