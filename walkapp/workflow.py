@@ -158,6 +158,12 @@ def allowed_actions(user, obs: Observation) -> list[Action]:
     return [action for action in ACTION_ORDER if may(user, action, obs)]
 
 
+def suggested_organisation(obs: Observation) -> Organisation | None:
+    """The organisation the assign form starts with: the item's own, else its category's default.
+    Only a suggestion: what the coordinator then chooses (also "— none —") is what is assigned."""
+    return obs.organisation or obs.category.default_organisation
+
+
 def default_due_date(priority: Priority, today: date | None = None) -> date:
     days = current_app.config["DUE_DAYS"][priority.value]  # configurable per deployment
     return (today or local_today()) + timedelta(days=int(days))

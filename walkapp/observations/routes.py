@@ -80,7 +80,8 @@ def render_detail(obs: Observation, *, move_form=None, edit_form=None, comment_f
     move_form = move_form or MoveForm(formdata=None)
     move_form.organisation_id.choices = organisation_choices(obs.organisation_id)
     if move_form.organisation_id.data is None:
-        move_form.organisation_id.data = (obs.organisation_id or obs.category.default_organisation_id or 0)
+        suggested = workflow.suggested_organisation(obs)
+        move_form.organisation_id.data = suggested.id if suggested else 0
     if edit_form is None and staff:
         edit_form = EditForm(formdata=None, data={"category": obs.category.code, "lat": obs.lat,
                                                   "lon": obs.lon, "description": obs.description})

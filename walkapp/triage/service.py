@@ -90,10 +90,8 @@ def commit_or_conflict(obs: Observation) -> None:
         db.session.commit()
 
 
-def move_input(form, obs: Observation | None = None) -> MoveInput:
+def move_input(form) -> MoveInput:
     organisation = db.session.get(Organisation, form.organisation_id.data) if form.organisation_id.data else None
-    if organisation is None and obs is not None and obs.category.default_organisation:
-        organisation = obs.category.default_organisation
     priority = Priority(form.priority.data) if form.priority.data else None
     due = form.due_date.data or (workflow.default_due_date(priority) if priority else None)
     duplicate_of = None
@@ -109,7 +107,7 @@ def move_input(form, obs: Observation | None = None) -> MoveInput:
 def move_from_form(user, obs: Observation, form, after_photos=()) -> Event:
     """One move from the item page; an after-photo is stored with a 'fix' in the same commit."""
     check_version(obs, form.version.data)
-    data = move_input(form, obs)
+    data = move_input(form)
     if data.duplicate_of is not None and not policy.can_view_observation(user, data.duplicate_of):
         raise WorkflowError({"duplicate_of": [_("Unknown item.")]})
     if form.duplicate_of.data and data.duplicate_of is None:
@@ -136,7 +134,7 @@ def bulk_move(user, ids: list[int], form) -> int:
     try:
         for obs in items:
             try:
-                workflow.move(user, obs, action, move_input(form, obs))
+                workflow.move(user, obs, action, move_input(form))
             except WorkflowError as exc:
                 if set(exc.errors) - {"action"}:  # a missing field: the same for every item
                     db.session.rollback()
