@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import false, or_, select, true
 
-from .models import Event, Observation, Participant, Photo, Role, Status, Visibility, Walk, WalkStatus
+from .models import Event, Observation, Participant, Photo, Role, Source, Status, Visibility, Walk, WalkStatus
 from .workflow import ORGANISATION_TASK
 
 STAFF_ROLES = (Role.coordinator, Role.admin)
@@ -71,6 +71,22 @@ def can_report_on_walk(user, walk: Walk) -> bool:
 def can_report_without_walk(user) -> bool:
     """Registered users report outside walks (e.g. the field group's rounds); guests do not."""
     return user.is_authenticated and not user.is_guest
+
+
+def chooses_report_source(user) -> bool:
+    """Coordinators record reports for others (the field group, a school, the police …) and say whose
+    they are; everyone else reports as themselves."""
+    return is_staff(user)
+
+
+def report_source(user, walk: Walk | None, chosen: str | None) -> Source:
+    """Where a report from the report form comes from: the walk it was made on; off a walk, the source a
+    coordinator chose, else a resident's own report."""
+    if walk is not None:
+        return Source.walk
+    if chooses_report_source(user) and chosen:
+        return Source(chosen)
+    return Source.resident
 
 
 # --- observations --------------------------------------------------------------

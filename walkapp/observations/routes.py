@@ -56,6 +56,7 @@ def report():
     return render_template(
         "observations/report.html", form=form, walk=walk, errors=errors,
         map=report_map(walk, location), sources=SOURCE,
+        may_choose_source=policy.chooses_report_source(current_user),
     ), 429 if headers else 400 if errors else 200, headers
 
 
@@ -127,7 +128,7 @@ def edit(obs_id: int):
     location = [obs.lat, obs.lon] if errors.get("lat") else [form.lat.data, form.lon.data]
     return render_template(
         "observations/report.html", form=form, walk=obs.walk, errors=errors, obs=obs,
-        map=report_map(obs.walk, location), sources=SOURCE,
+        map=report_map(obs.walk, location), sources=SOURCE, may_choose_source=False,
     ), 429 if headers else 400 if errors else 200, headers
 
 

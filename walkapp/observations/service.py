@@ -23,7 +23,6 @@ from ..models import (
     Follower,
     Observation,
     Participant,
-    Source,
     Status,
     Visibility,
     Walk,
@@ -121,7 +120,7 @@ def create_observation(user, form) -> Observation:
     obs = Observation(
         lat=form.lat.data, lon=form.lon.data, accuracy_m=form.accuracy.data,
         category=category, kind=category.kind, description=(form.description.data or "").strip(),
-        source=Source.walk if walk else Source(form.source.data or Source.resident.value),
+        source=policy.report_source(user, walk, form.source.data),
         reporter=user, walk=walk, safety_rating=form.rating.data, status=Status.new,
         client_key=form.client_key.data or None,
     )
