@@ -386,3 +386,18 @@ def test_report_outside_a_walk_has_its_source_by_rule(app, client, users, auth):
     with app.app_context():
         sources = [o.source for o in db.session.scalars(db.select(Observation).order_by(Observation.id))]
         assert sources == [Source.resident, Source.resident, Source.police]
+
+
+def test_a_done_walk_never_goes_back_to_planned(app, client, users, auth):
+    with app.app_context():
+        walk_id = make_walk(code="DONE44", title="Klar vandring", status=WalkStatus.done).id
+    auth.login_as(Role.coordinator)
+    page = client.get(f"/walks/{walk_id}").get_data(as_text=True)
+    assert 'name="status" value="ongoing"' in page and 'name="status" value="planned"' not in page
+    response = client.post(f"/walks/{walk_id}/status", data={"status": "planned"}, follow_redirects=True)
+    assert "Den här statusändringen går inte för vandringen." in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Walk, walk_id).status is WalkStatus.done
+    assert client.post(f"/walks/{walk_id}/status", data={"status": "ongoing"}).status_code == 302
+    with app.app_context():
+        assert db.session.get(Walk, walk_id).status is WalkStatus.ongoing

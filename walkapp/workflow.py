@@ -27,6 +27,8 @@ from .models import (
     Role,
     Status,
     Visibility,
+    Walk,
+    WalkStatus,
     utcnow,
 )
 
@@ -53,6 +55,25 @@ FIXED = (Status.fixed, Status.verified)
 CLOSED_NOT_FIXED = (Status.wont_fix, Status.rejected)
 # From assignment on, the item is the responsible organisation's task (they see it and its notes).
 ORGANISATION_TASK = WORKING + FIXED
+
+
+# --- walks: their own small rule ---------------------------------------------------------------
+# A walk may start, finish, or be put back to planned before it is done; once done it may only be
+# reopened (ongoing) for late additions, never go back to planned.
+WALK_MOVES = {
+    WalkStatus.planned: (WalkStatus.ongoing, WalkStatus.done),
+    WalkStatus.ongoing: (WalkStatus.planned, WalkStatus.done),
+    WalkStatus.done: (WalkStatus.ongoing,),
+}
+
+
+def walk_moves(walk: Walk) -> tuple[WalkStatus, ...]:
+    return WALK_MOVES[walk.status]
+
+
+def may_move_walk(walk: Walk, to: WalkStatus) -> bool:
+    """Staying where it is is always fine (saving the walk's other fields)."""
+    return to is walk.status or to in WALK_MOVES[walk.status]
 
 
 class Action(str, enum.Enum):

@@ -65,9 +65,12 @@ def edit(walk_id: int | None = None):
         form.follow_up_of.data = walk.follow_up_of_id or 0
         form.stops.data = json.dumps([{"name": s.name, "lat": s.lat, "lon": s.lon} for s in walk.stops])
     if form.validate_on_submit():
-        walk = service.save_walk(walk, form, current_user)
-        flash(_("The walk is saved."), "success")
-        return redirect(url_for("walks.view", walk_id=walk.id))
+        if walk is not None and not workflow.may_move_walk(walk, WalkStatus(form.status.data)):
+            form.status.errors.append(_("This status change is not possible for the walk."))
+        else:
+            walk = service.save_walk(walk, form, current_user)
+            flash(_("The walk is saved."), "success")
+            return redirect(url_for("walks.view", walk_id=walk.id))
     centre = [walk.meeting_lat, walk.meeting_lon] if walk and walk.meeting_lat else None
     the_map = maps.embed(maps.base_map(current_app.config, location=centre, zoom=15))
     return render_template("walks/form.html", form=form, walk=walk, map=the_map), 400 if form.errors else 200
@@ -89,7 +92,7 @@ def view(walk_id: int):
     return render_template(
         "walks/view.html", walk=walk, observations=rows, map=the_map, summary=summary,
         is_overdue=workflow.is_overdue,
-        walk_status=WALK_STATUS, status_labels=STATUS, roles=PARTICIPANT_ROLES,
+        walk_status=WALK_STATUS, walk_moves=workflow.walk_moves(walk), status_labels=STATUS, roles=PARTICIPANT_ROLES,
         participants=participants,
         can_report=policy.can_report_on_walk(current_user, walk),
         can_manage=policy.can_manage_walk(current_user, walk),
@@ -105,9 +108,13 @@ def view(walk_id: int):
 def set_status(walk_id: int):
     walk = db.get_or_404(Walk, walk_id)
     try:
-        walk.status = WalkStatus(request.form.get("status", ""))
+        to = WalkStatus(request.form.get("status", ""))
     except ValueError:
         abort(400)
+    if not workflow.may_move_walk(walk, to):
+        flash(_("This status change is not possible for the walk."), "error")
+        return redirect(url_for("walks.view", walk_id=walk.id))
+    walk.status = to
     db.session.commit()
     flash(_("The walk is now: %(status)s.", status=WALK_STATUS[walk.status]), "success")
     return redirect(url_for("walks.view", walk_id=walk.id))
