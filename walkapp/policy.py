@@ -59,7 +59,9 @@ def visible_walks(user):
     return Walk.id.in_(walks_taken_part_in(user))
 
 
-def can_manage_walk(user, walk: Walk | None = None) -> bool:
+def can_manage_walk(user, walk: Walk | None) -> bool:
+    """Plan, edit, start and finish a walk (walk=None: create one), see its summary, QR code and poster.
+    Coordinators manage every walk; the route-level @allow(*STAFF) says the same for the URL."""
     return is_staff(user)
 
 
