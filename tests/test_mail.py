@@ -459,3 +459,20 @@ def test_addresses_are_checked_where_they_enter(app, client, users, auth, team, 
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(User.id)).filter_by(name="Nina")) == 0
         assert db.session.scalar(db.select(db.func.count(OutboxMail.id))) == 0
+
+
+def test_choosing_no_organisation_assigns_none_and_mails_no_one(app, client, smtp, users, auth, team):
+    with app.app_context():
+        obs = db.session.get(Observation, team["obs"])
+        obs.category.default_organisation_id = team["org"]
+        db.session.commit()
+    auth.login_as(Role.coordinator)
+    page = client.get(f"/observations/{team['obs']}").get_data(as_text=True)
+    assert re.search(rf'<option value="{team["org"]}" selected>', page)  # the category's default is suggested
+    response = assign(client, team["obs"], 0)
+    assert response.status_code == 400 and "Välj ansvarig organisation." in response.get_data(as_text=True)
+    with app.app_context():
+        obs = db.session.get(Observation, team["obs"])
+        assert obs.status is Status.accepted and obs.organisation_id is None
+        assert db.session.scalar(db.select(db.func.count(OutboxMail.id))) == 0
+    assert smtp.to("responder@example.se") == [] and smtp.to("kollega@bolaget.se") == []

@@ -386,3 +386,19 @@ def test_only_staff_and_responders_comment_and_the_page_offers_the_form_to_the_s
         comments = db.session.scalars(db.select(Event.comment).filter_by(observation_id=obs_id, action="comment")
                                       .order_by(Event.id)).all()
     assert comments == ["Från responder", "Från coordinator", "Från admin"]
+
+
+def test_due_date_hint_and_default_follow_due_days(app, client, users, auth, org):
+    app.config["DUE_DAYS"] = {"high": 2, "normal": 10, "low": 20}
+    with app.app_context():
+        obs_id = make_observation(users[Role.walker]).id
+    auth.login_as(Role.coordinator)
+    assert client.post(f"/observations/{obs_id}/move", data={"action": "accept", "version": "1"}).status_code == 302
+    page = client.get(f"/observations/{obs_id}").get_data(as_text=True)
+    assert "Tomt: 2 dagar för hög, 10 för normal, 20 för låg prioritet." in page
+    assert "7 dagar" not in page
+    response = client.post(f"/observations/{obs_id}/move", data={
+        "action": "assign", "version": "2", "organisation_id": str(org), "priority": "low", "due_date": ""})
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(Observation, obs_id).due_date == local_today() + timedelta(days=20)

@@ -3,7 +3,7 @@ import io
 import json
 
 from walkapp.extensions import db
-from walkapp.models import Event, Observation, Participant, Role, Stop, User, Walk, WalkStatus
+from walkapp.models import Event, Observation, Participant, Role, Source, Stop, User, Walk, WalkStatus
 
 from . import photo_samples as samples
 from .factories import HERE, count, local_today, make_observation, make_walk
@@ -367,3 +367,37 @@ def test_finished_walk_code_reveals_nothing_about_the_walk(app, client):
         html = response.get_data(as_text=True)
         assert "Vandringen är avslutad" in html
         assert "Hemliga gränden" not in html and "Bakom sporthallen" not in html
+
+
+def test_report_outside_a_walk_has_its_source_by_rule(app, client, users, auth):
+    auth.login_as(Role.walker)
+    assert 'name="source"' not in client.get("/report").get_data(as_text=True)
+    # a walker reports as a resident, whatever the post says
+    for source in ("", "field_group"):
+        data = {"category": "klotter", "lat": str(HERE[0]), "lon": str(HERE[1])}
+        if source:
+            data["source"] = source
+        assert client.post("/report", data=data).status_code == 302
+    auth.logout()
+    auth.login_as(Role.coordinator)
+    assert 'name="source"' in client.get("/report").get_data(as_text=True)
+    assert client.post("/report", data={"category": "klotter", "lat": str(HERE[0]), "lon": str(HERE[1]),
+                                        "source": "police"}).status_code == 302
+    with app.app_context():
+        sources = [o.source for o in db.session.scalars(db.select(Observation).order_by(Observation.id))]
+        assert sources == [Source.resident, Source.resident, Source.police]
+
+
+def test_a_done_walk_never_goes_back_to_planned(app, client, users, auth):
+    with app.app_context():
+        walk_id = make_walk(code="DONE44", title="Klar vandring", status=WalkStatus.done).id
+    auth.login_as(Role.coordinator)
+    page = client.get(f"/walks/{walk_id}").get_data(as_text=True)
+    assert 'name="status" value="ongoing"' in page and 'name="status" value="planned"' not in page
+    response = client.post(f"/walks/{walk_id}/status", data={"status": "planned"}, follow_redirects=True)
+    assert "Den här statusändringen går inte för vandringen." in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Walk, walk_id).status is WalkStatus.done
+    assert client.post(f"/walks/{walk_id}/status", data={"status": "ongoing"}).status_code == 302
+    with app.app_context():
+        assert db.session.get(Walk, walk_id).status is WalkStatus.ongoing

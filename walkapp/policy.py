@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from sqlalchemy import false, or_, select, true
 
-from .models import Event, Observation, Participant, Photo, Role, Status, Visibility, Walk, WalkStatus
+from .models import Event, Observation, Participant, Photo, Role, Source, Status, Visibility, Walk, WalkStatus
+from .workflow import ORGANISATION_TASK
 
 STAFF_ROLES = (Role.coordinator, Role.admin)
 # Marked public, yet never shown to the public: rejected reports and duplicates of another item.
 NOT_SHOWN_PUBLICLY = (Status.duplicate, Status.rejected)
-# The states in which an item is the responsible organisation's task.
-RESPONDER_STATES = (Status.assigned, Status.in_progress, Status.fixed, Status.verified)
 
 
 def shown_publicly(obs: Observation) -> bool:
@@ -60,7 +59,9 @@ def visible_walks(user):
     return Walk.id.in_(walks_taken_part_in(user))
 
 
-def can_manage_walk(user, walk: Walk | None = None) -> bool:
+def can_manage_walk(user, walk: Walk | None) -> bool:
+    """Plan, edit, start and finish a walk (walk=None: create one), see its summary, QR code and poster.
+    Coordinators manage every walk; the route-level @allow(*STAFF) says the same for the URL."""
     return is_staff(user)
 
 
@@ -74,12 +75,28 @@ def can_report_without_walk(user) -> bool:
     return user.is_authenticated and not user.is_guest
 
 
+def chooses_report_source(user) -> bool:
+    """Coordinators record reports for others (the field group, a school, the police …) and say whose
+    they are; everyone else reports as themselves."""
+    return is_staff(user)
+
+
+def report_source(user, walk: Walk | None, chosen: str | None) -> Source:
+    """Where a report from the report form comes from: the walk it was made on; off a walk, the source a
+    coordinator chose, else a resident's own report."""
+    if walk is not None:
+        return Source.walk
+    if chooses_report_source(user) and chosen:
+        return Source(chosen)
+    return Source.resident
+
+
 # --- observations --------------------------------------------------------------
 
 def is_organisations_task(user, obs: Observation) -> bool:
     """The item is a task of the responder's own organisation."""
     return (user.is_authenticated and user.role is Role.responder and user.organisation_id is not None
-            and obs.organisation_id == user.organisation_id and obs.status in RESPONDER_STATES)
+            and obs.organisation_id == user.organisation_id and obs.status in ORGANISATION_TASK)
 
 
 def can_view_observation(user, obs: Observation) -> bool:
@@ -109,7 +126,7 @@ def visible_observations(user):
     if user.role is Role.responder and user.organisation_id:
         clauses.append(
             (Observation.organisation_id == user.organisation_id)
-            & Observation.status.in_(RESPONDER_STATES)
+            & Observation.status.in_(ORGANISATION_TASK)
         )
     return or_(*clauses)
 

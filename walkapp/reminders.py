@@ -10,9 +10,9 @@ from . import mail
 from .auth import links
 from .extensions import db
 from .i18n import local_today
-from .models import Observation, Organisation, Role, Status
+from .models import Observation, Organisation, Role
+from .workflow import WORKING
 
-TASK_STATES = (Status.assigned, Status.in_progress)
 
 
 def period_key(today) -> str:
@@ -28,7 +28,7 @@ def queue_reminders() -> int:
     for organisation in db.session.scalars(select(Organisation).filter_by(active=True)):
         tasks = db.session.scalars(
             select(Observation).where(Observation.organisation_id == organisation.id,
-                                      Observation.status.in_(TASK_STATES), Observation.due_date <= soon_until)
+                                      Observation.status.in_(WORKING), Observation.due_date <= soon_until)
             .options(db.joinedload(Observation.category)).order_by(Observation.due_date)
         ).unique().all()
         overdue = [o for o in tasks if o.due_date < today]

@@ -27,6 +27,8 @@ from .models import (
     Role,
     Status,
     Visibility,
+    Walk,
+    WalkStatus,
     utcnow,
 )
 
@@ -36,8 +38,42 @@ observation_moved = signals.signal("observation-moved")
 
 STAFF = frozenset({Role.coordinator, Role.admin})
 RESPONDERS = frozenset({Role.responder})
-OPEN = frozenset({Status.new, Status.accepted, Status.assigned, Status.in_progress, Status.fixed})
-CLOSED = frozenset({Status.verified, Status.wont_fix, Status.rejected, Status.duplicate})
+
+# --- state groups: every grouping of Status is named here, once -------------------------------
+# (tuples, so that SQL `IN (...)` lists come out in a stable order)
+# Not yet closed: still on someone's list (a fixed item waits for verification).
+OPEN = (Status.new, Status.accepted, Status.assigned, Status.in_progress, Status.fixed)
+# Closed: nothing more happens unless a coordinator reopens it.
+CLOSED = (Status.verified, Status.wont_fix, Status.rejected, Status.duplicate)
+# Unresolved: open and not yet fixed (Open311's "open"; the backlog of the lägesbild).
+UNRESOLVED = tuple(s for s in OPEN if s is not Status.fixed)
+# Being worked on by the assigned organisation: its task list, reminders, and what can be overdue.
+WORKING = (Status.assigned, Status.in_progress)
+# Fixed: awaiting verification or verified (the protocol's "fixed" count).
+FIXED = (Status.fixed, Status.verified)
+# Closed without a fix: declined for good (the protocol neither counts them fixed nor still open).
+CLOSED_NOT_FIXED = (Status.wont_fix, Status.rejected)
+# From assignment on, the item is the responsible organisation's task (they see it and its notes).
+ORGANISATION_TASK = WORKING + FIXED
+
+
+# --- walks: their own small rule ---------------------------------------------------------------
+# A walk may start, finish, or be put back to planned before it is done; once done it may only be
+# reopened (ongoing) for late additions, never go back to planned.
+WALK_MOVES = {
+    WalkStatus.planned: (WalkStatus.ongoing, WalkStatus.done),
+    WalkStatus.ongoing: (WalkStatus.planned, WalkStatus.done),
+    WalkStatus.done: (WalkStatus.ongoing,),
+}
+
+
+def walk_moves(walk: Walk) -> tuple[WalkStatus, ...]:
+    return WALK_MOVES[walk.status]
+
+
+def may_move_walk(walk: Walk, to: WalkStatus) -> bool:
+    """Staying where it is is always fine (saving the walk's other fields)."""
+    return to is walk.status or to in WALK_MOVES[walk.status]
 
 
 class Action(str, enum.Enum):
@@ -75,7 +111,7 @@ RULES: dict[Action, Rule] = {
     Action.fix: Rule(frozenset({Status.assigned, Status.in_progress}), RESPONDERS | STAFF, (), Status.fixed),
     Action.decline: Rule(frozenset({Status.assigned, Status.in_progress}), RESPONDERS, ("reason",), Status.accepted),
     Action.verify: Rule(frozenset({Status.fixed}), STAFF, (), Status.verified),
-    Action.reopen: Rule(frozenset({Status.fixed}) | CLOSED, STAFF),
+    Action.reopen: Rule(frozenset({Status.fixed, *CLOSED}), STAFF),
 }
 REOPEN_TO = {
     Status.fixed: Status.assigned,
@@ -141,6 +177,12 @@ ACTION_ORDER = (Action.accept, Action.assign, Action.start, Action.fix, Action.v
 
 def allowed_actions(user, obs: Observation) -> list[Action]:
     return [action for action in ACTION_ORDER if may(user, action, obs)]
+
+
+def suggested_organisation(obs: Observation) -> Organisation | None:
+    """The organisation the assign form starts with: the item's own, else its category's default.
+    Only a suggestion: what the coordinator then chooses (also "— none —") is what is assigned."""
+    return obs.organisation or obs.category.default_organisation
 
 
 def default_due_date(priority: Priority, today: date | None = None) -> date:

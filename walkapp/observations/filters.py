@@ -14,8 +14,8 @@ from sqlalchemy import and_, case, or_, select
 from .. import inputs
 from ..i18n import local_today, local_zone
 from ..models import Category, Kind, Observation, Priority, Source, Status
+from ..workflow import WORKING
 
-OVERDUE_STATES = (Status.assigned, Status.in_progress)
 
 
 class FilterError(Exception):
@@ -144,7 +144,7 @@ class ObservationFilter:
         if self.priority is not None:
             conditions.append(Observation.priority == self.priority)
         if self.overdue:
-            conditions.append(and_(Observation.status.in_(OVERDUE_STATES), Observation.due_date < local_today()))
+            conditions.append(and_(Observation.status.in_(WORKING), Observation.due_date < local_today()))
         zone = local_zone()
         if self.date_from:
             conditions.append(Observation.created_at >= datetime.combine(self.date_from, time.min, zone))

@@ -56,6 +56,7 @@ def report():
     return render_template(
         "observations/report.html", form=form, walk=walk, errors=errors,
         map=report_map(walk, location), sources=SOURCE,
+        may_choose_source=policy.chooses_report_source(current_user),
     ), 429 if headers else 400 if errors else 200, headers
 
 
@@ -80,7 +81,8 @@ def render_detail(obs: Observation, *, move_form=None, edit_form=None, comment_f
     move_form = move_form or MoveForm(formdata=None)
     move_form.organisation_id.choices = organisation_choices(obs.organisation_id)
     if move_form.organisation_id.data is None:
-        move_form.organisation_id.data = (obs.organisation_id or obs.category.default_organisation_id or 0)
+        suggested = workflow.suggested_organisation(obs)
+        move_form.organisation_id.data = suggested.id if suggested else 0
     if edit_form is None and staff:
         edit_form = EditForm(formdata=None, data={"category": obs.category.code, "lat": obs.lat,
                                                   "lon": obs.lon, "description": obs.description})
@@ -127,7 +129,7 @@ def edit(obs_id: int):
     location = [obs.lat, obs.lon] if errors.get("lat") else [form.lat.data, form.lon.data]
     return render_template(
         "observations/report.html", form=form, walk=obs.walk, errors=errors, obs=obs,
-        map=report_map(obs.walk, location), sources=SOURCE,
+        map=report_map(obs.walk, location), sources=SOURCE, may_choose_source=False,
     ), 429 if headers else 400 if errors else 200, headers
 
 

@@ -23,14 +23,12 @@ from ..models import (
     Follower,
     Observation,
     Participant,
-    Source,
     Status,
     Visibility,
     Walk,
     floor_nonnegative,
 )
 
-OPEN_STATES = (Status.new, Status.accepted, Status.assigned, Status.in_progress, Status.fixed)
 EARTH_RADIUS_M = 6_371_000
 MAX_FEATURES = 2000
 
@@ -122,7 +120,7 @@ def create_observation(user, form) -> Observation:
     obs = Observation(
         lat=form.lat.data, lon=form.lon.data, accuracy_m=form.accuracy.data,
         category=category, kind=category.kind, description=(form.description.data or "").strip(),
-        source=Source.walk if walk else Source(form.source.data or Source.resident.value),
+        source=policy.report_source(user, walk, form.source.data),
         reporter=user, walk=walk, safety_rating=form.rating.data, status=Status.new,
         client_key=form.client_key.data or None,
     )
@@ -217,7 +215,7 @@ def nearby_open(user, lat: float, lon: float, category_code: str | None, radius_
         .join(Observation.category)
         .where(
             policy.visible_observations(user),
-            Observation.status.in_(OPEN_STATES),
+            Observation.status.in_(workflow.OPEN),
             Observation.lat.between(lat - dlat, lat + dlat),
             Observation.lon.between(lon - dlon, lon + dlon),
         )

@@ -20,9 +20,9 @@ from ..models import (
     Visibility, utcnow,
 )
 from .formats import timestamp
+from ..workflow import UNRESOLVED
 
 # For Open311 clients an item is closed once it is fixed (our verification is internal).
-OPEN_STATES = {Status.new, Status.accepted, Status.assigned, Status.in_progress}
 # mySociety's extended statuses for servicerequestupdates
 EXTENDED_STATUS = {
     Status.new: "open",
@@ -178,9 +178,9 @@ def public_requests(params) -> list[Observation]:
             raise Open311Error(400, "status must be open or closed")
         states = set()
         if "open" in wanted:
-            states |= OPEN_STATES
+            states |= set(UNRESOLVED)
         if "closed" in wanted:
-            states |= set(Status) - OPEN_STATES
+            states |= set(Status) - set(UNRESOLVED)
         query = query.where(Observation.status.in_(states))
     try:
         page = inputs.parse_page(params.get("page"))
@@ -198,7 +198,7 @@ def media_url(obs: Observation) -> str | None:
 def request_dict(obs: Observation, notes: dict[int, str]) -> dict:
     return {
         "service_request_id": str(obs.id),
-        "status": "open" if obs.status in OPEN_STATES else "closed",
+        "status": "open" if obs.status in UNRESOLVED else "closed",
         "status_notes": notes.get(obs.id),
         "service_name": obs.category.name_sv,
         "service_code": obs.category.code,
@@ -208,7 +208,7 @@ def request_dict(obs: Observation, notes: dict[int, str]) -> dict:
         "requested_datetime": timestamp(obs.created_at),
         "updated_datetime": timestamp(obs.updated_at),
         "expected_datetime": timestamp(datetime.combine(obs.due_date, datetime.min.time(), timezone.utc))
-        if obs.due_date and obs.status in OPEN_STATES else None,
+        if obs.due_date and obs.status in UNRESOLVED else None,
         "address": obs.address or None,
         "address_id": None,
         "zipcode": None,

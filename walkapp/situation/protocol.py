@@ -16,9 +16,9 @@ from .. import photos, policy
 from ..extensions import db
 from ..labels import PARTICIPANT_ROLES, PRIORITY, STATUS
 from ..models import Kind, Observation, Participant, PhotoStage, Status, Visibility, Walk
+from ..workflow import CLOSED_NOT_FIXED, FIXED
 from . import safety_index
 
-CLOSED_OK = (Status.fixed, Status.verified)
 
 
 @dataclass
@@ -143,8 +143,8 @@ def follow_up(walk: Walk, public: bool, observations, index: safety_index.Safety
     problems = [o for o in before if o.kind is Kind.problem]
     return {
         "earlier": earlier,
-        "fixed": sum(o.status in CLOSED_OK for o in problems),
-        "still_open": sum(o.status not in CLOSED_OK and o.status not in (Status.wont_fix, Status.rejected)
+        "fixed": sum(o.status in FIXED for o in problems),
+        "still_open": sum(o.status not in FIXED and o.status not in CLOSED_NOT_FIXED
                           for o in problems),
         "wont_fix": sum(o.status is Status.wont_fix for o in problems),
         "new": sum(o.kind is Kind.problem for o in observations),

@@ -8,7 +8,7 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import inputs, maps
+from .. import inputs, maps, policy
 from ..access import STAFF, allow
 from ..extensions import db
 from ..i18n import current_language, local_today
@@ -71,6 +71,8 @@ def dashboard():
 
 def load_protocol(walk_id: int):
     walk = db.get_or_404(Walk, walk_id)
+    if not policy.can_manage_walk(current_user, walk):  # the walk's protocol is its organiser's document
+        abort(403)
     version = request.args.get("version", "internal")
     if version not in ("internal", "public"):
         abort(400)

@@ -17,9 +17,9 @@ from ..i18n import local_zone
 from ..extensions import db
 from ..models import Category, Kind, Observation, Organisation, Status, Stop, Walk, floor_nonnegative
 from ..observations.filters import inside
+from ..workflow import UNRESOLVED, WORKING
 from . import parallel, safety_index
 
-CLOSED = (Status.verified, Status.wont_fix, Status.rejected, Status.duplicate)
 PERIODS = ("90days", "week", "month", "tertial", "year", "custom")
 DEFAULT_PERIOD = "90days"
 
@@ -184,7 +184,7 @@ def backlog(scope: Scope, today: date) -> dict:
     problem = Observation.kind == Kind.problem
     before = scope.previous()
     row = db.session.execute(select(
-        func.count().filter(and_(problem, Observation.status.not_in(CLOSED + (Status.fixed,)),
+        func.count().filter(and_(problem, Observation.status.in_(UNRESOLVED),
                                  Observation.created_at < _moment(scope.end + timedelta(days=1)))).label("open"),
         func.count().filter(and_(problem, _overdue(today))).label("overdue"),
         func.count().filter(_in_period(Observation.created_at, before)).label("previous_new"),
@@ -194,7 +194,7 @@ def backlog(scope: Scope, today: date) -> dict:
 
 
 def _working():
-    return Observation.status.in_((Status.assigned, Status.in_progress))
+    return Observation.status.in_(WORKING)
 
 
 def _overdue(today: date):
@@ -445,7 +445,7 @@ def backlog_and_compared(scope: Scope, today: date) -> tuple[dict, dict]:
     category, source = _unindexed(Observation.category_id), _unindexed(Observation.source)
     rows = db.session.execute(select(
         category, source,
-        func.count().filter(and_(problem, Observation.status.not_in(CLOSED + (Status.fixed,)),
+        func.count().filter(and_(problem, Observation.status.in_(UNRESOLVED),
                                  Observation.created_at < _moment(scope.end + timedelta(days=1)))),
         func.count().filter(and_(problem, _overdue(today))),
         func.count().filter(_in_period(Observation.created_at, before)),

@@ -11,16 +11,16 @@ from ..extensions import db
 from ..i18n import current_language, local_today
 from ..labels import PRIORITY, STATUS
 from ..models import Observation, Role, Status
+from ..workflow import WORKING
 from . import bp
 
-OPEN_TASK_STATES = (Status.assigned, Status.in_progress)
 
 
 def open_tasks(user):
     today = local_today()
     return db.session.scalars(
         select(Observation)
-        .where(Observation.organisation_id == user.organisation_id, Observation.status.in_(OPEN_TASK_STATES))
+        .where(Observation.organisation_id == user.organisation_id, Observation.status.in_(WORKING))
         .options(db.joinedload(Observation.category), db.selectinload(Observation.photos))
         .order_by(case((Observation.due_date < today, 0), else_=1), nulls_last(Observation.due_date.asc()),
                   Observation.id)

@@ -11,8 +11,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from .. import photos, policy, workflow
 from ..extensions import db
 from ..models import Category, Event, Observation, Organisation, PhotoStage, Priority, Status
-from ..observations.service import OPEN_STATES, distance_m
-from ..workflow import Action, MoveInput, WorkflowError
+from ..observations.service import distance_m
+from ..workflow import OPEN, Action, MoveInput, WorkflowError
 
 PAGE_SIZE = 50
 SORTS = {
@@ -90,10 +90,8 @@ def commit_or_conflict(obs: Observation) -> None:
         db.session.commit()
 
 
-def move_input(form, obs: Observation | None = None) -> MoveInput:
+def move_input(form) -> MoveInput:
     organisation = db.session.get(Organisation, form.organisation_id.data) if form.organisation_id.data else None
-    if organisation is None and obs is not None and obs.category.default_organisation:
-        organisation = obs.category.default_organisation
     priority = Priority(form.priority.data) if form.priority.data else None
     due = form.due_date.data or (workflow.default_due_date(priority) if priority else None)
     duplicate_of = None
@@ -109,7 +107,7 @@ def move_input(form, obs: Observation | None = None) -> MoveInput:
 def move_from_form(user, obs: Observation, form, after_photos=()) -> Event:
     """One move from the item page; an after-photo is stored with a 'fix' in the same commit."""
     check_version(obs, form.version.data)
-    data = move_input(form, obs)
+    data = move_input(form)
     if data.duplicate_of is not None and not policy.can_view_observation(user, data.duplicate_of):
         raise WorkflowError({"duplicate_of": [_("Unknown item.")]})
     if form.duplicate_of.data and data.duplicate_of is None:
@@ -136,7 +134,7 @@ def bulk_move(user, ids: list[int], form) -> int:
     try:
         for obs in items:
             try:
-                workflow.move(user, obs, action, move_input(form, obs))
+                workflow.move(user, obs, action, move_input(form))
             except WorkflowError as exc:
                 if set(exc.errors) - {"action"}:  # a missing field: the same for every item
                     db.session.rollback()
@@ -203,7 +201,7 @@ def duplicate_candidates(obs: Observation, radius_m: float = 150, limit: int = 1
     dlon = radius_m / 55_000  # generous at Swedish latitudes
     rows = db.session.scalars(
         select(Observation).where(
-            Observation.id != obs.id, Observation.status.in_(OPEN_STATES),
+            Observation.id != obs.id, Observation.status.in_(OPEN),
             Observation.lat.between(obs.lat - dlat, obs.lat + dlat),
             Observation.lon.between(obs.lon - dlon, obs.lon + dlon),
         ).options(db.joinedload(Observation.category))

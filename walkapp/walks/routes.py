@@ -50,11 +50,20 @@ def index():
     return render_template("walks/index.html", walks=walks, walk_status=WALK_STATUS)
 
 
+def managed_walk_or_abort(walk_id: int) -> Walk:
+    walk = db.get_or_404(Walk, walk_id)
+    if not policy.can_manage_walk(current_user, walk):
+        abort(403)
+    return walk
+
+
 @bp.route("/walks/new", methods=["GET", "POST"])
 @bp.route("/walks/<int:walk_id>/edit", methods=["GET", "POST"])
 @allow(*STAFF)
 def edit(walk_id: int | None = None):
-    walk = db.get_or_404(Walk, walk_id) if walk_id else None
+    walk = managed_walk_or_abort(walk_id) if walk_id else None
+    if walk is None and not policy.can_manage_walk(current_user, None):
+        abort(403)
     form = WalkForm(obj=walk)
     form.follow_up_of.choices = [(0, "—")] + [
         (w.id, f"{w.title} ({w.starts_at:%Y-%m-%d})")
@@ -65,9 +74,12 @@ def edit(walk_id: int | None = None):
         form.follow_up_of.data = walk.follow_up_of_id or 0
         form.stops.data = json.dumps([{"name": s.name, "lat": s.lat, "lon": s.lon} for s in walk.stops])
     if form.validate_on_submit():
-        walk = service.save_walk(walk, form, current_user)
-        flash(_("The walk is saved."), "success")
-        return redirect(url_for("walks.view", walk_id=walk.id))
+        if walk is not None and not workflow.may_move_walk(walk, WalkStatus(form.status.data)):
+            form.status.errors.append(_("This status change is not possible for the walk."))
+        else:
+            walk = service.save_walk(walk, form, current_user)
+            flash(_("The walk is saved."), "success")
+            return redirect(url_for("walks.view", walk_id=walk.id))
     centre = [walk.meeting_lat, walk.meeting_lon] if walk and walk.meeting_lat else None
     the_map = maps.embed(maps.base_map(current_app.config, location=centre, zoom=15))
     return render_template("walks/form.html", form=form, walk=walk, map=the_map), 400 if form.errors else 200
@@ -83,31 +95,36 @@ def view(walk_id: int):
     participants = db.session.scalars(
         db.select(Participant).filter_by(walk_id=walk.id).options(db.joinedload(Participant.user))
     ).all()
+    manages = policy.can_manage_walk(current_user, walk)
     summary = {status: n for status, n in db.session.execute(
         db.select(Observation.status, db.func.count()).where(Observation.walk_id == walk.id)
-        .group_by(Observation.status)) if n} if policy.can_manage_walk(current_user, walk) else {}
+        .group_by(Observation.status)) if n} if manages else {}
     return render_template(
         "walks/view.html", walk=walk, observations=rows, map=the_map, summary=summary,
         is_overdue=workflow.is_overdue,
-        walk_status=WALK_STATUS, status_labels=STATUS, roles=PARTICIPANT_ROLES,
+        walk_status=WALK_STATUS, walk_moves=workflow.walk_moves(walk), status_labels=STATUS, roles=PARTICIPANT_ROLES,
         participants=participants,
         can_report=policy.can_report_on_walk(current_user, walk),
-        can_manage=policy.can_manage_walk(current_user, walk),
+        can_manage=manages,
         route=json.dumps(walk.route) if walk.route else "null",
         stops=json.dumps([{"n": s.number, "name": s.name, "lat": s.lat, "lon": s.lon} for s in walk.stops]),
         join_url=join_url(walk),
-        qr=qr_svg(join_url(walk), 4) if policy.can_manage_walk(current_user, walk) else None,
+        qr=qr_svg(join_url(walk), 4) if manages else None,
     )
 
 
 @bp.post("/walks/<int:walk_id>/status")
 @allow(*STAFF)
 def set_status(walk_id: int):
-    walk = db.get_or_404(Walk, walk_id)
+    walk = managed_walk_or_abort(walk_id)
     try:
-        walk.status = WalkStatus(request.form.get("status", ""))
+        to = WalkStatus(request.form.get("status", ""))
     except ValueError:
         abort(400)
+    if not workflow.may_move_walk(walk, to):
+        flash(_("This status change is not possible for the walk."), "error")
+        return redirect(url_for("walks.view", walk_id=walk.id))
+    walk.status = to
     db.session.commit()
     flash(_("The walk is now: %(status)s.", status=WALK_STATUS[walk.status]), "success")
     return redirect(url_for("walks.view", walk_id=walk.id))
@@ -117,7 +134,7 @@ def set_status(walk_id: int):
 @allow(*STAFF)
 def poster(walk_id: int):
     """A printable page with the QR code and join code, for the pre-meeting."""
-    walk = db.get_or_404(Walk, walk_id)
+    walk = managed_walk_or_abort(walk_id)
     feedback = request.args.get("page") == "feedback"
     url = feedback_url(walk) if feedback else join_url(walk)
     return render_template("walks/poster.html", walk=walk, qr=qr_svg(url, 10), join_url=url, feedback=feedback)
