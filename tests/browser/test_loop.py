@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 import pytest
 from aiosmtpd.controller import Controller
 from PIL import Image, ImageDraw
+from playwright.sync_api import expect
 
 from walkapp import workflow
 from walkapp.demo import ONGOING_WALK_CODE, ROUTE
@@ -46,7 +47,7 @@ from walkapp.models import (
 
 from ..photo_samples import jpeg_with_orientation_and_gps
 from .conftest import ARTIFACTS, login, map_settled, serving, shot, wait_until
-from tests.factories import local_today
+from ..factories import local_today
 
 COORDINATOR = "samordnare@demo.walkapp.se"
 RESPONDER = "hus@demo.walkapp.se"
@@ -216,7 +217,7 @@ def join_and_report(page, base: str, name: str, description: str) -> tuple[int, 
     page.locator("#description").fill(description)
     page.get_by_role("button", name="Skicka").click()
     page.wait_for_url(f"{base}/walks/{walk_id}")
-    assert page.get_by_text("Tack! Din observation är sparad.").is_visible()
+    expect(page.get_by_text("Tack! Din observation är sparad.")).to_be_visible()
 
     response = page.request.get(f"{base}/api/v1/observations?walk={walk_id}")
     assert response.ok

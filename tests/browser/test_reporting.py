@@ -10,6 +10,7 @@ import io
 import re
 
 import pytest
+from playwright.sync_api import expect
 from PIL import Image
 
 from walkapp.demo import DEMO_WALK_CODE, ONGOING_WALK_CODE, ROUTE
@@ -99,7 +100,7 @@ def report(page, *, files=(), category="Belysning", description=""):
     fill_report(page, files=files, category=category, description=description)
     send(page)
     page.wait_for_url(re.compile(r"/walks/\d+$"))
-    assert page.get_by_text(THANKS).is_visible()
+    expect(page.get_by_text(THANKS)).to_be_visible()
 
 
 def test_report_with_rotated_gps_photo_lands_on_map_and_list(phone, live_server):

@@ -31,7 +31,7 @@ from walkapp.models import (
 )
 
 from .conftest import login, map_settled, shot
-from tests.factories import local_today
+from ..factories import local_today
 
 COORDINATOR = "samordnare@demo.walkapp.se"
 COORDINATOR_NAME = "Sara Samordnare"
