@@ -210,6 +210,47 @@ def db_upgrade_command(directory, sql, tag, x_arg, revision) -> None:
         click.echo(f"Nothing to upgrade: the database is at revision {result.before}.")
 
 
+@click.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, writable=True))
+@with_appcontext
+def backup_command(file: str) -> None:
+    """Write FILE: a consistent snapshot of the database and every photo, with checksums."""
+    from pathlib import Path
+
+    from .backup import BackupError, write_backup
+
+    try:
+        manifest = write_backup(Path(file))
+    except (BackupError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Wrote {file}: {_counts(manifest)}.")
+    if manifest.missing_photos:
+        # Deleted while the backup ran (their rows are in the snapshot): say so, and fail the cron job.
+        raise click.ClickException(f"{len(manifest.missing_photos)} photo files vanished during the backup.")
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def restore_command(file: str) -> None:
+    """Restore FILE (made by `walkapp backup`) into this new, empty instance; checksums are verified."""
+    from pathlib import Path
+
+    from .backup import BackupError, restore_backup
+
+    try:
+        manifest = restore_backup(Path(file))
+    except (BackupError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Restored {file} (made on {manifest.database} at {manifest.created_at}): {_counts(manifest)}.")
+    click.echo("Run `walkapp db upgrade` if this walkapp is newer than the one that made the backup.")
+
+
+def _counts(manifest) -> str:
+    return f"{manifest.counts.get('observation', 0)} observations, {manifest.counts.get('photo', 0)} photos " \
+           f"({manifest.counts.get('photo files', 0)} files), {sum(manifest.counts.values())} rows and files in all"
+
+
 # Flask-Migrate's `db` group with our upgrade in place of its own.
 db_group = click.Group(
     "db",
@@ -221,7 +262,7 @@ db_group = click.Group(
 
 COMMANDS = (create_user_command, seed_categories_command, create_token_command,
             revoke_token_command, send_mail_command, send_reminders_command,
-            create_api_key_command, db_group)
+            create_api_key_command, backup_command, restore_command, db_group)
 for _command in COMMANDS:
     main.add_command(_command)
 

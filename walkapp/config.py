@@ -113,6 +113,11 @@ class Defaults:
     OFFLINE_TILE_BUDGET = 500
     # Default days to the due date, by priority.
     DUE_DAYS = {"high": 7, "normal": 30, "low": 90}
+    # Logs: "text", or "json" for one JSON object per line (request id, route, status, user id; no personal data).
+    LOG_FORMAT = "text"
+    # Behind nginx: the internal location that serves the photo folder (deploy/nginx/walkapp.conf). walkapp
+    # checks the permission and answers with X-Accel-Redirect; nginx sends the file. None: walkapp sends it.
+    PHOTO_ACCEL_REDIRECT = None
 
 
 # What walkapp creates holds personal data (database, photos) or signs sessions

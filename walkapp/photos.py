@@ -269,6 +269,12 @@ class PhotoStorage(Protocol):
 
     def exists(self, key: str, rendition: str) -> bool: ...
 
+    def read(self, key: str, rendition: str) -> bytes: ...
+
+    def any_files(self) -> bool: ...
+
+    def check_writable(self) -> None: ...
+
 
 class LocalStorage(PhotoStorage):
     """Files under ``root/<first two key characters>/<key>.<rendition>.jpg``.
@@ -311,6 +317,19 @@ class LocalStorage(PhotoStorage):
 
     def exists(self, key: str, rendition: str) -> bool:
         return self.path(key, rendition).is_file()
+
+    def read(self, key: str, rendition: str) -> bytes:
+        """The file's bytes; FileNotFoundError when it is gone."""
+        return self.path(key, rendition).read_bytes()
+
+    def any_files(self) -> bool:
+        return self.root.is_dir() and any(p.is_file() for p in self.root.rglob("*.jpg"))
+
+    def check_writable(self) -> None:
+        """Raise OSError unless a file can be created (and removed) where photos are kept."""
+        self.root.mkdir(mode=PRIVATE_FOLDER_MODE, parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=self.root, prefix=".health-"):
+            pass
 
 
 def init_app(app) -> None:
@@ -367,10 +386,16 @@ def send(photo: Photo, rendition: str):
     """
     from flask import abort, send_file
 
-    path = storage().path(photo.storage_key, rendition)
+    store = storage()
+    path = store.path(photo.storage_key, rendition)
     if not path.exists():
         abort(404)
-    response = send_file(path, mimetype="image/jpeg", max_age=0, conditional=True, etag=True)
+    accel = current_app.config.get("PHOTO_ACCEL_REDIRECT")
+    if accel:  # nginx sends the file (a worker is not held for a slow phone); we only said yes
+        response = current_app.response_class(mimetype="image/jpeg")
+        response.headers["X-Accel-Redirect"] = accel.rstrip("/") + "/" + path.relative_to(store.root).as_posix()
+    else:
+        response = send_file(path, mimetype="image/jpeg", max_age=0, conditional=True, etag=True)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.cache_control.public = False
     response.cache_control.private = True
