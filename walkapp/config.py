@@ -118,6 +118,13 @@ class Defaults:
     # Behind nginx: the internal location that serves the photo folder (deploy/nginx/walkapp.conf). walkapp
     # checks the permission and answers with X-Accel-Redirect; nginx sends the file. None: walkapp sends it.
     PHOTO_ACCEL_REDIRECT = None
+    # Where photos are kept: "local" (PHOTO_STORAGE_PATH) or "s3", an S3-compatible bucket shared by several
+    # app servers (walkapp/s3_storage.py; credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY).
+    PHOTO_STORAGE = "local"
+    S3_BUCKET = None
+    S3_ENDPOINT_URL = None
+    S3_REGION = None
+    S3_PREFIX = ""
 
 
 # What walkapp creates holds personal data (database, photos) or signs sessions

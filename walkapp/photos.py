@@ -263,8 +263,6 @@ def new_key() -> str:
 class PhotoStorage(Protocol):
     def put(self, key: str, rendition: str, data: bytes) -> None: ...
 
-    def path(self, key: str, rendition: str) -> Path: ...
-
     def delete(self, key: str) -> None: ...
 
     def exists(self, key: str, rendition: str) -> bool: ...
@@ -274,6 +272,8 @@ class PhotoStorage(Protocol):
     def any_files(self) -> bool: ...
 
     def check_writable(self) -> None: ...
+
+    def response(self, key: str, rendition: str): ...
 
 
 class LocalStorage(PhotoStorage):
@@ -331,9 +331,31 @@ class LocalStorage(PhotoStorage):
         with tempfile.NamedTemporaryFile(dir=self.root, prefix=".health-"):
             pass
 
+    def response(self, key: str, rendition: str):
+        """The file as a response (404 when gone); behind nginx, an X-Accel-Redirect to it instead."""
+        from flask import abort, send_file
+
+        path = self.path(key, rendition)
+        if not path.exists():
+            abort(404)
+        accel = current_app.config.get("PHOTO_ACCEL_REDIRECT")
+        if accel:  # nginx sends the file (a worker is not held for a slow phone); we only said yes
+            response = current_app.response_class(mimetype="image/jpeg")
+            response.headers["X-Accel-Redirect"] = accel.rstrip("/") + "/" + path.relative_to(self.root).as_posix()
+            return response
+        return send_file(path, mimetype="image/jpeg", max_age=0, conditional=True, etag=True)
+
 
 def init_app(app) -> None:
     register_heif()
+    if app.config.get("PHOTO_STORAGE") == "s3":
+        from .s3_storage import S3Storage
+
+        app.extensions["photo_storage"] = S3Storage(
+            app.config["S3_BUCKET"], endpoint_url=app.config.get("S3_ENDPOINT_URL"),
+            region=app.config.get("S3_REGION"), prefix=app.config.get("S3_PREFIX") or "",
+            renditions=RENDITIONS, valid_key=KEY_PATTERN.fullmatch)
+        return
     root = app.config.get("PHOTO_STORAGE_PATH") or Path(app.instance_path) / "photos"
     app.extensions["photo_storage"] = LocalStorage(Path(root))
 
@@ -384,18 +406,7 @@ def send(photo: Photo, rendition: str):
     without asking again: private, no-cache, with ETag and Last-Modified so the
     asking is a cheap 304.
     """
-    from flask import abort, send_file
-
-    store = storage()
-    path = store.path(photo.storage_key, rendition)
-    if not path.exists():
-        abort(404)
-    accel = current_app.config.get("PHOTO_ACCEL_REDIRECT")
-    if accel:  # nginx sends the file (a worker is not held for a slow phone); we only said yes
-        response = current_app.response_class(mimetype="image/jpeg")
-        response.headers["X-Accel-Redirect"] = accel.rstrip("/") + "/" + path.relative_to(store.root).as_posix()
-    else:
-        response = send_file(path, mimetype="image/jpeg", max_age=0, conditional=True, etag=True)
+    response = storage().response(photo.storage_key, rendition)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.cache_control.public = False
     response.cache_control.private = True

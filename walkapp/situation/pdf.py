@@ -12,6 +12,8 @@ scale bar), so it needs no tile server and no internet.
 """
 from __future__ import annotations
 
+import io
+
 import math
 from pathlib import Path
 
@@ -236,9 +238,9 @@ def map_legend(pdf: DocumentPDF, protocol: Protocol) -> None:
 
 # --- items ----------------------------------------------------------------------
 
-def _photo_box(path: str) -> tuple[float, float]:
+def _photo_box(data: bytes) -> tuple[float, float]:
     """Width and height (mm) of a photo fitted into PHOTO_W × PHOTO_W."""
-    with Image.open(path) as image:
+    with Image.open(io.BytesIO(data)) as image:
         w, h = image.size
     if w >= h:
         return PHOTO_W, PHOTO_W * h / w
@@ -261,7 +263,7 @@ def item_lines(item: Item) -> list[str]:
 def block(pdf: DocumentPDF, item: Item) -> None:
     """One item: heading and text on the left, its photos side by side on the right; measured first and
     moved whole to the next page when it does not fit on this one."""
-    shots = [(shot, _photo_box(shot.path)) for shot in item.photos if shot.path]
+    shots = [(shot, _photo_box(shot.data)) for shot in item.photos if shot.data]
     photos_w = len(shots) * PHOTO_W + max(len(shots) - 1, 0) * PHOTO_GAP
     text_w = pdf.epw - (photos_w + PHOTO_GAP if shots else 0)
     title = f"#{item.number} {item.category} – {item.state}"
@@ -277,7 +279,7 @@ def block(pdf: DocumentPDF, item: Item) -> None:
     for shot, (w, h) in shots:
         pdf.set_xy(x, top)
         pdf.cell(PHOTO_W, LABEL_H - 0.5, pdf.text_safe(_("After") if shot.after else _("Before")))
-        pdf.image(shot.path, x=x, y=top + LABEL_H, w=w, h=h)
+        pdf.image(io.BytesIO(shot.data), x=x, y=top + LABEL_H, w=w, h=h)
         x += PHOTO_W + PHOTO_GAP
     pdf.set_xy(pdf.l_margin, top)
     pdf.set_font(pdf.font_name, "B", 11)

@@ -25,7 +25,7 @@ from . import safety_index
 class Shot:
     """One photo of an item as the protocol shows it: before or after."""
     photo_id: int
-    path: str | None  # the stored thumbnail, when the storage keeps files on disk
+    data: bytes | None  # the stored thumbnail's JPEG
     after: bool
 
 
@@ -76,8 +76,11 @@ def _shots(obs: Observation, public: bool) -> list[Shot]:
     for stage in (PhotoStage.before, PhotoStage.after):
         photo = next((p for p in sorted(shown, key=lambda p: (p.created_at, p.id)) if p.stage is stage), None)
         if photo is not None:
-            path = photos.storage().path(photo.storage_key, "thumb")
-            shots.append(Shot(photo.id, str(path) if path and path.exists() else None, stage is PhotoStage.after))
+            try:
+                data = photos.storage().read(photo.storage_key, "thumb")
+            except FileNotFoundError:
+                data = None
+            shots.append(Shot(photo.id, data, stage is PhotoStage.after))
     return shots
 
 

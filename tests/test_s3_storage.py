@@ -1,0 +1,157 @@
+"""Photos in an S3-compatible bucket (PHOTO_STORAGE = "s3"), against a real S3 server over HTTP (moto's
+server mode, started here): upload, serve after the permission check, all-or-nothing with the row, the
+walk protocol's photos, health, and a backup made from the bucket restored to local files."""
+from __future__ import annotations
+
+import hashlib
+import io
+from pathlib import Path
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+
+from walkapp import photos
+from walkapp.extensions import db
+from walkapp.models import Observation, Photo, Role
+
+from . import photo_samples as samples
+from .conftest import make_test_app
+from .test_api import post_observation
+
+BUCKET = "walkapp-photos"
+
+
+@pytest.fixture(scope="module")
+def s3_server():
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_app(app_factory, s3_server, monkeypatch, request):
+    for name, value in (("AWS_ACCESS_KEY_ID", "walkapp-test"), ("AWS_SECRET_ACCESS_KEY", "walkapp-test-secret"),
+                        ("AWS_DEFAULT_REGION", "eu-north-1")):
+        monkeypatch.setenv(name, value)
+    bucket = boto3.resource("s3", endpoint_url=s3_server).Bucket(BUCKET)
+    bucket.create(CreateBucketConfiguration={"LocationConstraint": "eu-north-1"})
+    prefix = f"{request.node.name[:40]}/"
+    app = app_factory(PHOTO_STORAGE="s3", S3_BUCKET=BUCKET, S3_ENDPOINT_URL=s3_server, S3_REGION="eu-north-1",
+                      S3_PREFIX=prefix)
+    yield app
+    bucket.objects.all().delete()
+    bucket.delete()
+
+
+def bucket_objects(s3_server) -> dict[str, bytes]:
+    bucket = boto3.resource("s3", endpoint_url=s3_server).Bucket(BUCKET)
+    return {o.key: o.get()["Body"].read() for o in bucket.objects.all()}
+
+
+def sign_in(client, role: Role):
+    response = client.post("/login", data={"email": f"{role.value}@example.se", "password": "correct horse battery"})
+    assert response.status_code == 302
+
+
+def test_upload_lands_in_the_bucket_and_is_served_after_the_permission_check(s3_app, s3_server, users):
+    client = s3_app.test_client()
+    sign_in(client, Role.walker)
+    response = post_observation(client, files=[("lampa.jpg", samples.jpeg_with_orientation_and_gps())])
+    assert response.status_code == 201, response.get_json()
+    with s3_app.app_context():
+        photo = db.session.scalar(db.select(Photo))
+        key, photo_id = photo.storage_key, photo.id
+    objects = bucket_objects(s3_server)
+    prefix = "test_upload_lands_in_the_bucket_and_is_served_after_the_permission_check"[:40]
+    assert set(objects) == {f"{prefix}/{key[:2]}/{key}.display.jpg", f"{prefix}/{key[:2]}/{key}.thumb.jpg"}
+    local = Path(s3_app.instance_path) / "photos"
+    assert not local.exists() or not any(p.is_file() for p in local.rglob("*"))  # nothing on this server's disk
+
+    served = client.get(f"/photos/{photo_id}/display.jpg")
+    assert served.status_code == 200 and served.mimetype == "image/jpeg"
+    assert served.data == objects[f"{prefix}/{key[:2]}/{key}.display.jpg"]
+    assert "private" in served.headers["Cache-Control"] and served.headers["X-Content-Type-Options"] == "nosniff"
+    again = client.get(f"/photos/{photo_id}/display.jpg", headers={"If-None-Match": served.headers["ETag"]})
+    assert again.status_code == 304 and again.data == b""
+
+    stranger = s3_app.test_client()
+    sign_in(stranger, Role.responder)  # not their organisation's task, not their report
+    refused = stranger.get(f"/photos/{photo_id}/display.jpg")
+    assert refused.status_code == 404 and not refused.data.startswith(b"\xff\xd8")
+
+
+def test_a_failed_write_leaves_no_row_and_no_object(s3_app, s3_server, users, monkeypatch):
+    store = s3_app.extensions["photo_storage"]
+    real_put, calls = store.put, []
+
+    def failing_put(key, rendition, data):
+        calls.append(key)
+        if len(calls) == 3:
+            raise OSError("photo storage: SlowDown")
+        return real_put(key, rendition, data)
+
+    monkeypatch.setattr(store, "put", failing_put)
+    client = s3_app.test_client()
+    sign_in(client, Role.walker)
+    jpeg = samples.jpeg_with_orientation_and_gps(400, 300)
+    with pytest.raises(OSError):
+        post_observation(client, files=[("a.jpg", jpeg), ("b.jpg", jpeg)])
+    with s3_app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Observation.id))) == 0
+    assert bucket_objects(s3_server) == {}
+
+
+def test_health_checks_the_bucket(s3_app, s3_server, tmp_path):
+    assert s3_app.test_client().get("/healthz").json["checks"]["storage"] == "ok"
+    broken = make_test_app(tmp_path / "broken", s3_app.config["SQLALCHEMY_DATABASE_URI"],
+                           PHOTO_STORAGE="s3", S3_BUCKET="no-such-bucket", S3_ENDPOINT_URL=s3_server,
+                           S3_REGION="eu-north-1")
+    response = broken.test_client().get("/healthz")
+    assert response.status_code == 503 and response.json["checks"]["storage"] == "failing"
+
+
+def test_backup_from_the_bucket_restores_the_same_bytes(s3_app, s3_server, users, tmp_path, empty_database_url):
+    client = s3_app.test_client()
+    sign_in(client, Role.walker)
+    for n in range(2):
+        assert post_observation(client, files=[(f"{n}.jpg", samples.png_bytes(300 + n, 200))]).status_code == 201
+    objects = bucket_objects(s3_server)
+    archive = tmp_path / "s3.backup"
+    result = s3_app.test_cli_runner().invoke(args=["backup", str(archive)])
+    assert result.exit_code == 0, result.output
+    target = make_test_app(tmp_path / "local", empty_database_url)  # a local-folder instance
+    with target.app_context():
+        db.create_all()  # the same schema as the test app's (made without migrations, like it)
+    result = target.test_cli_runner().invoke(args=["restore", str(archive)])
+    assert result.exit_code == 0, result.output
+    with target.app_context():
+        restored = {f"{p.storage_key}.{r}": photos.storage().read(p.storage_key, r)
+                    for p in db.session.scalars(db.select(Photo)) for r in photos.RENDITIONS}
+    digest = lambda data: hashlib.sha256(data).hexdigest()  # noqa: E731
+    assert sorted(map(digest, restored.values())) == sorted(map(digest, objects.values()))
+    assert len(restored) == 4
+
+
+def test_the_walk_protocol_shows_photos_from_the_bucket(s3_app, users):
+    import pdfplumber
+
+    from .factories import make_walk, photograph_demo_walk
+
+    with s3_app.app_context():
+        walk = make_walk()
+        from .factories import make_observation
+
+        for _ in range(3):
+            make_observation(users[Role.coordinator], walk)
+        shown = photograph_demo_walk(walk.id)
+        walk_id = walk.id
+    client = s3_app.test_client()
+    sign_in(client, Role.coordinator)
+    response = client.get(f"/walks/{walk_id}/protocol.pdf")
+    assert response.status_code == 200, response.status_code
+    with pdfplumber.open(io.BytesIO(response.data)) as pdf:
+        images = sum(len(page.images) for page in pdf.pages)
+    assert images >= len(shown["internal"])
