@@ -22,7 +22,6 @@ from .models import Role
 
 ANYONE = "anyone"
 SIGNED_IN = "signed_in"
-STAFF = (Role.coordinator, Role.admin)
 
 # Endpoints that Flask or extensions register without our decorator.
 BUILTIN_RULES = {"static": frozenset({ANYONE})}

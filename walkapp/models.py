@@ -96,6 +96,11 @@ class Role(str, enum.Enum):
     responder = "responder"
 
 
+# The roles that run the work (triage, walks, reports, admin pages): "staff" everywhere, named once here
+# next to the roles. policy re-exports it; routes say @allow(*STAFF).
+STAFF = frozenset({Role.coordinator, Role.admin})
+
+
 class WalkStatus(str, enum.Enum):
     planned = "planned"
     ongoing = "ongoing"

@@ -11,6 +11,7 @@ from .auth import links
 from .extensions import db
 from .labels import PRIORITY
 from .models import Event, Follower, Observation, Role, Status, User, Visibility
+from .policy import is_staff
 from .workflow import Action, observation_moved
 
 
@@ -52,7 +53,7 @@ def coordinators_for(obs: Observation) -> list[User]:
         .where(Event.observation_id == obs.id, Event.action == Action.assign.value)
         .order_by(Event.id.desc()).limit(1)
     )
-    if assigner is not None and assigner.active and assigner.email and assigner.role in (Role.coordinator, Role.admin):
+    if assigner is not None and assigner.active and assigner.email and is_staff(assigner):
         return [assigner]
     return db.session.scalars(
         db.select(User).where(User.role == Role.coordinator, User.active.is_(True), User.email.is_not(None))

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from sqlalchemy import false, or_, select, true
 
-from .models import Event, Observation, Participant, Photo, Role, Source, Status, Visibility, Walk, WalkStatus
+from .models import STAFF, Event, Observation, Participant, Photo, Role, Source, Status, Visibility, Walk, WalkStatus
 from .workflow import ORGANISATION_TASK
 
-STAFF_ROLES = (Role.coordinator, Role.admin)
+# STAFF (coordinators and admins) is defined next to Role in models and re-exported from here:
+# views say @allow(*STAFF), objects ask is_staff(user).
 # Marked public, yet never shown to the public: rejected reports and duplicates of another item.
 NOT_SHOWN_PUBLICLY = (Status.duplicate, Status.rejected)
 
@@ -34,7 +35,7 @@ def photo_shown_publicly(photo: Photo) -> bool:
 
 
 def is_staff(user) -> bool:
-    return user.is_authenticated and user.role in STAFF_ROLES
+    return user.is_authenticated and user.role in STAFF
 
 
 def is_participant(user, walk: Walk) -> bool:

@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from .extensions import db
 from .i18n import local_today
 from .models import (
+    STAFF,
     Event,
     Follower,
     Kind,
@@ -36,7 +37,6 @@ signals = Namespace()
 # Sent after every move, before commit: sender=the Observation, event=the Event.
 observation_moved = signals.signal("observation-moved")
 
-STAFF = frozenset({Role.coordinator, Role.admin})
 RESPONDERS = frozenset({Role.responder})
 
 # --- state groups: every grouping of Status is named here, once -------------------------------

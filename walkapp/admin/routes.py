@@ -4,7 +4,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import mail
-from ..access import STAFF, allow
+from ..access import allow
+from ..policy import STAFF
 from ..auth import links
 from ..auth.service import revoke_access
 from ..extensions import db

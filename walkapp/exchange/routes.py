@@ -21,7 +21,8 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.exc import IntegrityError
 
 from ..i18n import local_zone
-from ..access import STAFF, allow
+from ..access import allow
+from ..policy import STAFF
 from ..extensions import db
 from ..labels import SOURCE
 from ..models import Category, Source

@@ -9,7 +9,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import inputs, maps, policy
-from ..access import STAFF, allow
+from ..access import allow
+from ..policy import STAFF
 from ..extensions import db
 from ..i18n import current_language, local_today
 from ..labels import SOURCE

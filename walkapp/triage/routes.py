@@ -9,7 +9,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import inputs, maps, policy, workflow
-from ..access import SIGNED_IN, STAFF, allow
+from ..access import SIGNED_IN, allow
+from ..policy import STAFF
 from ..extensions import db
 from ..labels import PRIORITY, SOURCE, STATUS
 from ..models import Category, Kind, Organisation, Photo, Walk

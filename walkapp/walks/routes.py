@@ -11,7 +11,8 @@ from markupsafe import Markup
 
 from .. import limits, maps, policy, workflow
 from ..i18n import local_zone
-from ..access import ANYONE, SIGNED_IN, STAFF, allow
+from ..access import ANYONE, SIGNED_IN, allow
+from ..policy import STAFF
 from ..extensions import db
 from ..labels import PARTICIPANT_ROLES, STATUS, WALK_STATUS
 from ..models import Observation, Participant, Walk, WalkStatus
