@@ -9,8 +9,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import ArgumentError, OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import access, assets, config, i18n, inputs, mail, maps, notifications, photos, security_headers  # noqa: F401 (notifications subscribes)
+from . import access, assets, config, i18n, inputs, mail, maps, notifications, photos, policy, security_headers  # noqa: F401 (notifications subscribes)
 from .extensions import babel, csrf, db, login_manager, migrate
+from .models import Action, EventKind
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,6 +45,8 @@ def create_app(test_config: dict | None = None, *, local: bool = False) -> Flask
     login_manager.init_app(app)
     inputs.init_app(app)  # bounded <int:…> ids before any rule is added; control characters → 400
     access.init_app(app)
+    policy.init_app(app)  # templates ask is_staff(current_user), can_comment(current_user, obs) …
+    app.jinja_env.globals.update(Action=Action, EventKind=EventKind)  # history entries by kind
     security_headers.init_app(app)
     assets.init_app(app)
     maps.use_local_assets(lambda name: assets.static_url(app, name))

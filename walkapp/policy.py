@@ -38,6 +38,16 @@ def is_staff(user) -> bool:
     return user.is_authenticated and user.role in STAFF
 
 
+def is_admin(user) -> bool:
+    """Accounts and Open311 API keys are the admin's alone."""
+    return user.is_authenticated and user.role is Role.admin
+
+
+def is_responder(user) -> bool:
+    """Works on the tasks of an organisation (its task list, its reminders)."""
+    return user.is_authenticated and user.role is Role.responder
+
+
 def is_participant(user, walk: Walk) -> bool:
     return user.is_authenticated and any(p.user_id == user.id for p in walk.participants)
 
@@ -96,7 +106,7 @@ def report_source(user, walk: Walk | None, chosen: str | None) -> Source:
 
 def is_organisations_task(user, obs: Observation) -> bool:
     """The item is a task of the responder's own organisation."""
-    return (user.is_authenticated and user.role is Role.responder and user.organisation_id is not None
+    return (user.is_authenticated and is_responder(user) and user.organisation_id is not None
             and obs.organisation_id == user.organisation_id and obs.status in ORGANISATION_TASK)
 
 
@@ -124,7 +134,7 @@ def visible_observations(user):
         Observation.reporter_id == user.id,
         Observation.walk_id.in_(walks_taken_part_in(user)),
     ]
-    if user.role is Role.responder and user.organisation_id:
+    if is_responder(user) and user.organisation_id:
         clauses.append(
             (Observation.organisation_id == user.organisation_id)
             & Observation.status.in_(ORGANISATION_TASK)
@@ -155,7 +165,7 @@ def can_comment(user, obs: Observation) -> bool:
     the work; walkers add to an item through a contribution (photo or note) instead."""
     if not can_view_observation(user, obs) or user.is_guest:
         return False
-    return is_staff(user) or user.role is Role.responder
+    return is_staff(user) or is_responder(user)
 
 
 def can_view_event(user, event: Event) -> bool:
@@ -179,3 +189,12 @@ def keeps_walk_offline(user, walk: Walk) -> bool:
     """The pages of a walk one may still report on (walk page, report form, its items) are kept on the
     phone by the service worker, so that they open without signal (issue #14)."""
     return user.is_authenticated and can_report_on_walk(user, walk)
+
+
+# Templates ask these, under the same names, instead of comparing roles themselves.
+TEMPLATE_GLOBALS = (is_staff, is_admin, is_responder, can_manage_walk, can_report_without_walk, can_comment,
+                    can_edit_observation, can_contribute, chooses_report_source)
+
+
+def init_app(app) -> None:
+    app.jinja_env.globals.update({rule.__name__: rule for rule in TEMPLATE_GLOBALS})

@@ -3,13 +3,13 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import mail
+from .. import mail, policy
 from ..access import allow
-from ..policy import STAFF
 from ..auth import links
 from ..auth.service import revoke_access
 from ..extensions import db
 from ..models import ApiKey, Category, Kind, Organisation, Role, User, utcnow
+from ..policy import STAFF
 from . import bp
 from .forms import KIND_LABELS, ROLE_LABELS, ApiKeyForm, CategoryForm, MemberForm, OrganisationForm, UserForm
 
@@ -134,7 +134,7 @@ def add_member(org_id: int):
 def toggle_member(org_id: int, user_id: int):
     """Coordinators (de)activate responders of an organisation; other accounts are the admin's."""
     user = db.get_or_404(User, user_id)
-    if user.organisation_id != org_id or user.role is not Role.responder:
+    if user.organisation_id != org_id or not policy.is_responder(user):
         abort(404)
     user.active = not user.active
     revoke_access(user)

@@ -22,11 +22,11 @@ from sqlalchemy.exc import IntegrityError
 
 from ..i18n import local_zone
 from ..access import allow
-from ..policy import STAFF
 from ..extensions import db
 from ..labels import SOURCE
 from ..models import Category, Source
 from ..observations.filters import FilterError, ObservationFilter
+from ..policy import STAFF
 from . import bp, export, importer
 from .forms import ImportForm
 

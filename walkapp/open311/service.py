@@ -16,7 +16,7 @@ from .. import inputs, policy
 from ..api.tokens import digest
 from ..extensions import db
 from ..models import (
-    ApiKey, ApiKeyUsage, Category, Event, Follower, Kind, Observation, Photo, Source, Status,
+    Action, ApiKey, ApiKeyUsage, Category, Event, EventKind, Follower, Kind, Observation, Photo, Source, Status,
     Visibility, utcnow,
 )
 from .formats import timestamp
@@ -240,7 +240,7 @@ def updates(params) -> list[dict]:
         result.append({
             "update_id": str(event.id),
             "service_request_id": str(event.observation_id),
-            "status": "not_councils_responsibility" if event.action == "decline" else EXTENDED_STATUS[event.to_status],
+            "status": "not_councils_responsibility" if event.action == Action.decline else EXTENDED_STATUS[event.to_status],
             "updated_datetime": timestamp(event.created_at),
             "description": event.comment if event.visibility is Visibility.public else "",
             "media_url": None,
@@ -304,7 +304,7 @@ def submit(key: ApiKey, params, files) -> Observation:
         personal["email"] = email
     if params.get("media_url"):
         personal["media_url"] = params["media_url"][:500]  # kept as a link; never fetched
-    db.session.add(Event(observation=obs, action="reported", to_status=Status.new,
+    db.session.add(Event(observation=obs, action=EventKind.reported, to_status=Status.new,
                          data={"open311": {"key": key.name, "attributes": {**attrs, "time_of_day": times},
                                            **personal}}))
     if email:

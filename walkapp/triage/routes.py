@@ -10,13 +10,13 @@ from flask_login import current_user
 
 from .. import inputs, maps, policy, workflow
 from ..access import SIGNED_IN, allow
-from ..policy import STAFF
 from ..extensions import db
 from ..labels import PRIORITY, SOURCE, STATUS
 from ..models import Category, Kind, Organisation, Photo, Walk
 from ..observations import service as observations
 from ..observations.filters import FilterError, ObservationFilter
 from ..observations.routes import render_detail, visible_or_abort
+from ..policy import STAFF
 from ..redirects import safe_next
 from . import bp, service
 from .forms import BulkForm, CommentForm, EditForm, MoveForm

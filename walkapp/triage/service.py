@@ -10,7 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from .. import photos, policy, workflow
 from ..extensions import db
-from ..models import Category, Event, Observation, Organisation, PhotoStage, Priority, Status
+from ..models import Category, Event, EventKind, Observation, Organisation, PhotoStage, Priority, Status
 from ..observations.service import distance_m
 from ..workflow import OPEN, Action, MoveInput, WorkflowError
 
@@ -189,7 +189,7 @@ def edit_from_form(user, obs: Observation, form) -> Event | None:
         return None
     obs.category, obs.kind = category, category.kind
     obs.lat, obs.lon, obs.description = form.lat.data, form.lon.data, new["description"]
-    event = Event(observation=obs, actor=user, action="edited", data=changes)
+    event = Event(observation=obs, actor=user, action=EventKind.edited, data=changes)
     db.session.add(event)
     commit_or_conflict(obs)
     return event
