@@ -195,11 +195,11 @@ POST_EXPECTED = {
     "open311.create_request": (DENIED, DENIED, DENIED, DENIED, DENIED),  # no api_key
     "situation.report_new": (LOGIN, DENIED, DENIED, INVALID, INVALID),
     "triage.bulk_move": (LOGIN, DENIED, DENIED, REDIRECT, REDIRECT),  # nothing chosen: back to the inbox
-    "triage.comment": (LOGIN, DENIED, HIDDEN, DONE, DONE),
-    "triage.edit": (LOGIN, DENIED, DENIED, INVALID, INVALID),
-    "triage.move": (LOGIN, INVALID, HIDDEN, DONE, DONE),  # a walker may not accept: refused by the workflow
-    "triage.set_photo_public": (LOGIN, DENIED, DENIED, DONE, DONE),
-    "triage.set_public": (LOGIN, DENIED, DENIED, DONE, DONE),
+    "observations.comment": (LOGIN, DENIED, HIDDEN, DONE, DONE),
+    "observations.staff_edit": (LOGIN, DENIED, DENIED, INVALID, INVALID),
+    "observations.move": (LOGIN, INVALID, HIDDEN, DONE, DONE),  # a walker may not accept: refused by the workflow
+    "observations.set_photo_public": (LOGIN, DENIED, DENIED, DONE, DONE),
+    "observations.set_public": (LOGIN, DENIED, DENIED, DONE, DONE),
     "walks.edit": (LOGIN, DENIED, DENIED, INVALID, INVALID),
     "walks.enter_code": (INVALID, INVALID, INVALID, INVALID, INVALID),
     "walks.join": (INVALID, INVALID, INVALID, INVALID, INVALID),
@@ -212,10 +212,10 @@ POST_EXPECTED_BY_RULE = {"/admin/organisations/<int:org_id>": (LOGIN, DENIED, DE
 POST_PAYLOAD = {
     "api.contribute": {"comment": "Från matrisen"},
     "main.set_language": {"lang": "sv"},
-    "triage.comment": {"comment": "Från matrisen"},
-    "triage.move": {"action": "accept", "version": "1"},
-    "triage.set_photo_public": {"public": "1"},
-    "triage.set_public": {"public": "1"},
+    "observations.comment": {"comment": "Från matrisen"},
+    "observations.move": {"action": "accept", "version": "1"},
+    "observations.set_photo_public": {"public": "1"},
+    "observations.set_public": {"public": "1"},
     "walks.set_status": {"status": "done"},
 }
 POST_LAST = ("main.set_language", "auth.logout")  # they change the session the other calls run in

@@ -9,9 +9,24 @@ from sqlalchemy import text
 from sqlalchemy.exc import ArgumentError, OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import access, assets, config, i18n, inputs, mail, maps, notifications, photos, policy, security_headers  # noqa: F401 (notifications subscribes)
+from . import (  # noqa: F401 (notifications subscribes to the workflow's moves)
+    access, assets, cli, config, errors, i18n, inputs, mail, maps, notifications, photos, policy, security_headers,
+)
+from .admin import bp as admin_bp
+from .api import bp as api_bp
+from .auth import bp as auth_bp
+from .exchange import bp as exchange_bp
 from .extensions import babel, csrf, db, login_manager, migrate
+from .main import bp as main_bp
 from .models import Action, EventKind
+from .observations import bp as observations_bp
+from .open311 import bp as open311_bp
+from .public import bp as public_bp
+from .pwa import bp as pwa_bp
+from .situation import bp as situation_bp
+from .tasks import bp as tasks_bp
+from .triage import bp as triage_bp
+from .walks import bp as walks_bp
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -52,21 +67,6 @@ def create_app(test_config: dict | None = None, *, local: bool = False) -> Flask
     maps.use_local_assets(lambda name: assets.static_url(app, name))
     photos.init_app(app)
     mail.init_app(app)
-
-    from . import cli, errors
-    from .admin import bp as admin_bp
-    from .api import bp as api_bp
-    from .exchange import bp as exchange_bp
-    from .auth import bp as auth_bp
-    from .main import bp as main_bp
-    from .observations import bp as observations_bp
-    from .open311 import bp as open311_bp
-    from .public import bp as public_bp
-    from .pwa import bp as pwa_bp
-    from .situation import bp as situation_bp
-    from .tasks import bp as tasks_bp
-    from .triage import bp as triage_bp
-    from .walks import bp as walks_bp
 
     for blueprint in (main_bp, auth_bp, admin_bp, walks_bp, observations_bp, triage_bp, tasks_bp,
                       public_bp, api_bp, open311_bp, exchange_bp, situation_bp, pwa_bp):

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from flask_babel import force_locale
 
-from . import mail
-from .auth import links
+from . import mail, signin_links
 from .extensions import db
 from .labels import PRIORITY
 from .models import Event, Follower, Observation, Role, Status, User, Visibility
@@ -34,7 +33,7 @@ def notify_assigned(obs: Observation, event: Event) -> None:
             user.email, "task_assigned", user.locale, dedupe_key=f"event:{event.id}:{user.email}",
             name=user.name, obs=obs, category=_category(obs, user.locale), priority=priority,
             due=obs.due_date.isoformat(), comment=event.comment if event.visibility is Visibility.public else "",
-            url=links.for_task(user, task_url(obs)),
+            url=signin_links.for_task(user, task_url(obs)),
         )
     contact = obs.organisation.email
     if contact and contact not in {u.email for u in members}:

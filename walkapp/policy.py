@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import false, or_, select, true
 
+from .extensions import db
 from .models import STAFF, Event, Observation, Participant, Photo, Role, Source, Status, Visibility, Walk, WalkStatus
 from .workflow import ORGANISATION_TASK
 
@@ -180,8 +181,6 @@ def can_view_event(user, event: Event) -> bool:
 
 
 def user_participations(user):
-    from .extensions import db
-
     return db.session.scalars(select(Participant).where(Participant.user_id == user.id)).all()
 
 

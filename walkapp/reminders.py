@@ -6,8 +6,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from . import mail
-from .auth import links
+from . import mail, signin_links
 from .extensions import db
 from .i18n import local_today
 from .models import Observation, Organisation, Role
@@ -42,7 +41,7 @@ def queue_reminders() -> int:
             queued += mail.queue(
                 user.email, "reminder", user.locale, dedupe_key=key, name=user.name,
                 organisation=organisation, overdue=overdue, soon=soon,
-                url=links.for_task(user, mail.site_path("tasks.index")),
+                url=signin_links.for_task(user, mail.site_path("tasks.index")),
             ) is not None
     db.session.commit()
     return queued
