@@ -1,20 +1,14 @@
 """Every route × every role gets the status it declares (GET and POST); undeclared routes fail."""
-from datetime import date, datetime, timedelta, timezone
-
 import re
 
 import pytest
 
-from walkapp import photos
 from walkapp.access import rule_for
 from walkapp.extensions import db
-from walkapp.situation import report, stats
-from walkapp.models import (
-    ApiKey, Category, Observation, Organisation, Participant, Photo, Role, User, Walk, WalkStatus,
-)
+from walkapp.models import ApiKey, Organisation, Role, User
 
 from .conftest import PASSWORD, create_user
-from .photo_samples import jpeg_with_orientation_and_gps
+from .factories import route_values
 
 ROLES = [None, Role.walker, Role.responder, Role.coordinator, Role.admin]
 OK, LOGIN, DENIED, API_LOGIN, REDIRECT, HIDDEN = 200, 302, 403, 401, 302, 404
@@ -81,38 +75,7 @@ QUERY = {"api.nearby": "?lat=62.6323&lon=17.9379&category=belysning"}
 
 
 def url_values(app, users):
-    """An ongoing walk with the walker in it, and the walker's observation with a photo."""
-    with app.app_context():
-        walker = db.session.get(User, users[Role.walker])
-        walk = Walk(title="Kvällsvandring", starts_at=datetime.now(timezone.utc),
-                    status=WalkStatus.ongoing, join_code="ABC234")
-        walk.participants.append(Participant(user=walker, role_label="resident"))
-        category = db.session.scalar(db.select(Category).filter_by(code="belysning"))
-        obs = Observation(lat=62.6323, lon=17.9379, category=category, kind=category.kind,
-                          reporter=walker, walk=walk)
-        db.session.add_all([walk, obs])
-        db.session.flush()
-        processed = photos.process(jpeg_with_orientation_and_gps(), max_bytes=10**8, max_pixels=10**8)
-        photos.save_photos(obs, [processed], walker)
-        with app.test_request_context():
-            scope = stats.Scope(date.today() - timedelta(days=89), date.today())
-            saved = report.create(scope, {}, "Lägesbild", "Analys", ["walk"], "", None, date.today())
-        return {
-            "report_id": saved.id,
-            "user_id": users[Role.walker],
-            "org_id": db.session.scalar(db.select(Organisation.id)),
-            "category_id": category.id,
-            "filename": "css/walkapp.css",
-            "walk_id": walk.id,
-            "code": walk.join_code,
-            "obs_id": obs.id,
-            "photo_id": db.session.scalar(db.select(Photo.id)),
-            "rendition": "thumb",
-            "token": walk.public_token,
-            "fmt": "json",
-            "service_code": "belysning",
-            "request_id": obs.id,
-        }
+    return route_values(app, users[Role.walker])
 
 
 def get_urls(app, values):

@@ -10,7 +10,7 @@ from . import mail, signin_links
 from .extensions import db
 from .labels import PRIORITY
 from .models import Event, Follower, Observation, Role, Status, User, Visibility
-from .policy import is_staff
+from .policy import is_responder, is_staff
 from .workflow import Action, observation_moved
 
 
@@ -25,7 +25,7 @@ def task_url(obs: Observation) -> str:
 
 def notify_assigned(obs: Observation, event: Event) -> None:
     """Each member of the organisation gets the task with a link that signs them in."""
-    members = [u for u in obs.organisation.members if u.active and u.email and u.role is Role.responder]
+    members = [u for u in obs.organisation.members if u.active and u.email and is_responder(u)]
     for user in members:
         with force_locale(user.locale or "sv"):
             priority = str(PRIORITY[obs.priority])
@@ -92,7 +92,7 @@ def _notify(obs: Observation, event: Event) -> None:
     action = Action(event.action)
     if action is Action.assign:
         notify_assigned(obs, event)
-    elif action in (Action.fix, Action.decline) and event.actor and event.actor.role is Role.responder:
+    elif action in (Action.fix, Action.decline) and event.actor and is_responder(event.actor):
         name = obs.organisation.name if obs.organisation else (event.data or {}).get("organisation") or ""
         notify_coordinator(obs, event, name)
     if event.to_status in (Status.fixed, Status.verified, Status.wont_fix) and event.from_status != event.to_status:

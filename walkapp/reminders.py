@@ -9,7 +9,8 @@ from sqlalchemy import select
 from . import mail, signin_links
 from .extensions import db
 from .i18n import local_today
-from .models import Observation, Organisation, Role
+from .models import Observation, Organisation
+from .policy import is_responder
 from .workflow import WORKING
 
 
@@ -35,7 +36,7 @@ def queue_reminders() -> int:
         if not tasks:
             continue
         for user in organisation.members:
-            if not (user.active and user.email and user.role is Role.responder):
+            if not (user.active and user.email and is_responder(user)):
                 continue
             key = f"reminder:{organisation.id}:{user.id}:{period_key(today)}"
             queued += mail.queue(
