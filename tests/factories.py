@@ -1,13 +1,17 @@
 """Small builders for test data (inside an app context)."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from walkapp.config import Defaults
 
+from walkapp import photos
 from walkapp.extensions import db
-from walkapp.models import Category, Observation, Participant, User, Walk, WalkStatus
+from walkapp.models import Category, Observation, Organisation, Participant, Photo, User, Walk, WalkStatus
+from walkapp.situation import report, stats
+
+from .photo_samples import jpeg_with_orientation_and_gps
 
 HERE = (62.6323, 17.9379)  # Stora torget, Härnösand
 
@@ -98,3 +102,32 @@ def photograph_demo_walk(walk_id: int) -> dict:
             shown["internal"].add(photo.id)
             shown["public" if policy.photo_shown_publicly(photo) else "hidden"].add(photo.id)
     return shown
+
+
+def route_values(app, walker_id: int, user_id: int | None = None) -> dict:
+    """A value for every argument of the app's URL rules, on real rows: an ongoing walk with the walker
+    in it, the walker's observation with a photo, a situation report (user_id: the user that admin
+    routes act on, the walker by default). The role matrices and the fuzz sweep build their URLs on it."""
+    with app.app_context():
+        walker = db.session.get(User, walker_id)
+        walk = Walk(title="Kvällsvandring", starts_at=datetime.now(timezone.utc),
+                    status=WalkStatus.ongoing, join_code="ABC234")
+        walk.participants.append(Participant(user=walker, role_label="resident"))
+        category = db.session.scalar(db.select(Category).filter_by(code="belysning"))
+        obs = Observation(lat=HERE[0], lon=HERE[1], category=category, kind=category.kind, reporter=walker, walk=walk)
+        db.session.add_all([walk, obs])
+        db.session.flush()
+        processed = photos.process(jpeg_with_orientation_and_gps(), max_bytes=10**8, max_pixels=10**8)
+        photos.save_photos(obs, [processed], walker)
+        db.session.commit()
+        with app.test_request_context():
+            today = local_today()
+            saved = report.create(stats.Scope(today - timedelta(days=89), today), {}, "Lägesbild", "Analys",
+                                  ["walk"], "", None, today)
+        return {
+            "report_id": saved.id, "user_id": user_id or walker_id,
+            "org_id": db.session.scalar(db.select(Organisation.id)), "category_id": category.id,
+            "filename": "css/walkapp.css", "walk_id": walk.id, "code": walk.join_code, "obs_id": obs.id,
+            "photo_id": db.session.scalar(db.select(Photo.id)), "rendition": "thumb", "token": walk.public_token,
+            "fmt": "json", "service_code": "belysning", "request_id": obs.id,
+        }

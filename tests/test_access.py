@@ -1,20 +1,14 @@
 """Every route × every role gets the status it declares (GET and POST); undeclared routes fail."""
-from datetime import date, datetime, timedelta, timezone
-
 import re
 
 import pytest
 
-from walkapp import photos
 from walkapp.access import rule_for
 from walkapp.extensions import db
-from walkapp.situation import report, stats
-from walkapp.models import (
-    ApiKey, Category, Observation, Organisation, Participant, Photo, Role, User, Walk, WalkStatus,
-)
+from walkapp.models import ApiKey, Organisation, Role, User
 
 from .conftest import PASSWORD, create_user
-from .photo_samples import jpeg_with_orientation_and_gps
+from .factories import route_values
 
 ROLES = [None, Role.walker, Role.responder, Role.coordinator, Role.admin]
 OK, LOGIN, DENIED, API_LOGIN, REDIRECT, HIDDEN = 200, 302, 403, 401, 302, 404
@@ -82,38 +76,7 @@ QUERY = {"api.nearby": "?lat=62.6323&lon=17.9379&category=belysning"}
 
 
 def url_values(app, users):
-    """An ongoing walk with the walker in it, and the walker's observation with a photo."""
-    with app.app_context():
-        walker = db.session.get(User, users[Role.walker])
-        walk = Walk(title="Kvällsvandring", starts_at=datetime.now(timezone.utc),
-                    status=WalkStatus.ongoing, join_code="ABC234")
-        walk.participants.append(Participant(user=walker, role_label="resident"))
-        category = db.session.scalar(db.select(Category).filter_by(code="belysning"))
-        obs = Observation(lat=62.6323, lon=17.9379, category=category, kind=category.kind,
-                          reporter=walker, walk=walk)
-        db.session.add_all([walk, obs])
-        db.session.flush()
-        processed = photos.process(jpeg_with_orientation_and_gps(), max_bytes=10**8, max_pixels=10**8)
-        photos.save_photos(obs, [processed], walker)
-        with app.test_request_context():
-            scope = stats.Scope(date.today() - timedelta(days=89), date.today())
-            saved = report.create(scope, {}, "Lägesbild", "Analys", ["walk"], "", None, date.today())
-        return {
-            "report_id": saved.id,
-            "user_id": users[Role.walker],
-            "org_id": db.session.scalar(db.select(Organisation.id)),
-            "category_id": category.id,
-            "filename": "css/walkapp.css",
-            "walk_id": walk.id,
-            "code": walk.join_code,
-            "obs_id": obs.id,
-            "photo_id": db.session.scalar(db.select(Photo.id)),
-            "rendition": "thumb",
-            "token": walk.public_token,
-            "fmt": "json",
-            "service_code": "belysning",
-            "request_id": obs.id,
-        }
+    return route_values(app, users[Role.walker])
 
 
 def get_urls(app, values):
@@ -196,11 +159,11 @@ POST_EXPECTED = {
     "open311.create_request": (DENIED, DENIED, DENIED, DENIED, DENIED),  # no api_key
     "situation.report_new": (LOGIN, DENIED, DENIED, INVALID, INVALID),
     "triage.bulk_move": (LOGIN, DENIED, DENIED, REDIRECT, REDIRECT),  # nothing chosen: back to the inbox
-    "triage.comment": (LOGIN, DENIED, HIDDEN, DONE, DONE),
-    "triage.edit": (LOGIN, DENIED, DENIED, INVALID, INVALID),
-    "triage.move": (LOGIN, INVALID, HIDDEN, DONE, DONE),  # a walker may not accept: refused by the workflow
-    "triage.set_photo_public": (LOGIN, DENIED, DENIED, DONE, DONE),
-    "triage.set_public": (LOGIN, DENIED, DENIED, DONE, DONE),
+    "observations.comment": (LOGIN, DENIED, HIDDEN, DONE, DONE),
+    "observations.staff_edit": (LOGIN, DENIED, DENIED, INVALID, INVALID),
+    "observations.move": (LOGIN, INVALID, HIDDEN, DONE, DONE),  # a walker may not accept: refused by the workflow
+    "observations.set_photo_public": (LOGIN, DENIED, DENIED, DONE, DONE),
+    "observations.set_public": (LOGIN, DENIED, DENIED, DONE, DONE),
     "walks.edit": (LOGIN, DENIED, DENIED, INVALID, INVALID),
     "walks.enter_code": (INVALID, INVALID, INVALID, INVALID, INVALID),
     "walks.join": (INVALID, INVALID, INVALID, INVALID, INVALID),
@@ -213,10 +176,10 @@ POST_EXPECTED_BY_RULE = {"/admin/organisations/<int:org_id>": (LOGIN, DENIED, DE
 POST_PAYLOAD = {
     "api.contribute": {"comment": "Från matrisen"},
     "main.set_language": {"lang": "sv"},
-    "triage.comment": {"comment": "Från matrisen"},
-    "triage.move": {"action": "accept", "version": "1"},
-    "triage.set_photo_public": {"public": "1"},
-    "triage.set_public": {"public": "1"},
+    "observations.comment": {"comment": "Från matrisen"},
+    "observations.move": {"action": "accept", "version": "1"},
+    "observations.set_photo_public": {"public": "1"},
+    "observations.set_public": {"public": "1"},
     "walks.set_status": {"status": "done"},
 }
 POST_LAST = ("main.set_language", "auth.logout")  # they change the session the other calls run in

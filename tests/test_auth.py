@@ -97,8 +97,8 @@ def test_sign_out_ends_copies_of_the_session_cookie(app, client, users, auth):
 
 def issue_token_and_link(app, user_id):
     """A personal API token and an unused sign-in link of the user: (bearer header, link path)."""
-    from walkapp.api.tokens import create_token
-    from walkapp.auth import links
+    from walkapp.tokens import create_token
+    from walkapp import signin_links as links
 
     with app.test_request_context():
         user = db.session.get(User, user_id)

@@ -9,8 +9,25 @@ from sqlalchemy import text
 from sqlalchemy.exc import ArgumentError, OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import access, assets, config, health, i18n, inputs, mail, maps, notifications, photos, request_log, security_headers  # noqa: F401,E501 (notifications subscribes)
+from . import (  # noqa: F401 (notifications subscribes to the workflow's moves)
+    access, assets, cli, config, errors, health, i18n, inputs, mail, maps, notifications, photos, policy, request_log,
+    security_headers,
+)
+from .admin import bp as admin_bp
+from .api import bp as api_bp
+from .auth import bp as auth_bp
+from .exchange import bp as exchange_bp
 from .extensions import babel, csrf, db, login_manager, migrate
+from .main import bp as main_bp
+from .models import Action, EventKind
+from .observations import bp as observations_bp
+from .open311 import bp as open311_bp
+from .public import bp as public_bp
+from .pwa import bp as pwa_bp
+from .situation import bp as situation_bp
+from .tasks import bp as tasks_bp
+from .triage import bp as triage_bp
+from .walks import bp as walks_bp
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,6 +61,8 @@ def create_app(test_config: dict | None = None, *, local: bool = False) -> Flask
     login_manager.init_app(app)
     inputs.init_app(app)  # bounded <int:…> ids before any rule is added; control characters → 400
     access.init_app(app)
+    policy.init_app(app)  # templates ask is_staff(current_user), can_comment(current_user, obs) …
+    app.jinja_env.globals.update(Action=Action, EventKind=EventKind)  # history entries by kind
     security_headers.init_app(app)
     assets.init_app(app)
     maps.use_local_assets(lambda name: assets.static_url(app, name))
@@ -51,21 +70,6 @@ def create_app(test_config: dict | None = None, *, local: bool = False) -> Flask
     mail.init_app(app)
     health.init_app(app)
     request_log.init_app(app)
-
-    from . import cli, errors
-    from .admin import bp as admin_bp
-    from .api import bp as api_bp
-    from .exchange import bp as exchange_bp
-    from .auth import bp as auth_bp
-    from .main import bp as main_bp
-    from .observations import bp as observations_bp
-    from .open311 import bp as open311_bp
-    from .public import bp as public_bp
-    from .pwa import bp as pwa_bp
-    from .situation import bp as situation_bp
-    from .tasks import bp as tasks_bp
-    from .triage import bp as triage_bp
-    from .walks import bp as walks_bp
 
     for blueprint in (main_bp, auth_bp, admin_bp, walks_bp, observations_bp, triage_bp, tasks_bp,
                       public_bp, api_bp, open311_bp, exchange_bp, situation_bp, pwa_bp):

@@ -19,10 +19,10 @@ from flask_login import current_user
 
 from .extensions import csrf
 from .models import Role
+from .tokens import bearer_token, user_for_token
 
 ANYONE = "anyone"
 SIGNED_IN = "signed_in"
-STAFF = (Role.coordinator, Role.admin)
 
 # Endpoints that Flask or extensions register without our decorator.
 BUILTIN_RULES = {"static": frozenset({ANYONE})}
@@ -70,8 +70,6 @@ def authenticate_bearer() -> bool:
     A request with a token is not a browser form post, so CSRF does not apply;
     a bad token is refused outright rather than falling back to the cookie.
     """
-    from .api.tokens import bearer_token, user_for_token
-
     token = bearer_token(request.headers.get("Authorization"))
     if token is None:
         return False

@@ -29,7 +29,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from . import photos
+from . import photos, schema
 from .extensions import db
 from .models import Photo
 
@@ -201,8 +201,6 @@ def restore_backup(source: Path) -> Manifest:
     with db.engine.connect() as connection:
         here = _revision(connection)
     if here is None and manifest.revision is not None:  # a new database: create the archive's schema
-        from . import schema
-
         here = schema.upgrade(revision=manifest.revision).after
     if here != manifest.revision:
         raise BackupError(f"The archive is of schema revision {manifest.revision}, this database of {here}: "

@@ -8,6 +8,8 @@ then with a one-line error.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 import flask_migrate
 from email_validator import EmailNotValidError, validate_email
@@ -16,14 +18,18 @@ from flask.cli import FlaskGroup, with_appcontext
 from flask_migrate.cli import db as migrate_db_group
 from werkzeug.serving import run_simple
 
+import walkapp  # the package, for create_app at run time: the app factory registers these commands
+
+from . import demo, mail, reminders, schema
+from .backup import BackupError, restore_backup, write_backup
+from .categories import seed_default_categories
 from .extensions import db
-from .models import Organisation, Role, User
+from .models import ApiKey, ApiToken, Organisation, Role, User, utcnow
+from .tokens import create_api_key, create_token
 
 
 def _create_app():
-    from . import create_app
-
-    return create_app()
+    return walkapp.create_app()
 
 
 class WalkappGroup(FlaskGroup):
@@ -43,9 +49,7 @@ def main() -> None:
 @click.option("--password", default="walkapp-demo", show_default=True, help="Password of every demo user.")
 def demo_command(port: int, password: str) -> None:
     """Create the local database with demo data (idempotent) and serve it."""
-    from . import create_app, demo
-
-    app = create_app(local=True)
+    app = walkapp.create_app(local=True)
     url = f"http://127.0.0.1:{port}/"
     # Plain http on 127.0.0.1: a Secure cookie would never be sent back. Mails link to this server.
     app.config.update(SESSION_COOKIE_SECURE=False, REMEMBER_COOKIE_SECURE=False, BASE_URL=url.rstrip("/"),
@@ -101,8 +105,6 @@ def create_user_command(email: str, role: str, org_name: str | None, name: str, 
 @with_appcontext
 def seed_categories_command() -> None:
     """Add the default categories that are missing (never changes existing ones)."""
-    from .categories import seed_default_categories
-
     added = seed_default_categories()
     db.session.commit()
     click.echo(f"Added {added} categories.")
@@ -114,8 +116,6 @@ def seed_categories_command() -> None:
 @with_appcontext
 def create_token_command(email: str, name: str) -> None:
     """Print a new personal API token for EMAIL (shown once; stored hashed)."""
-    from .api.tokens import create_token
-
     user = db.session.scalar(db.select(User).filter_by(email=validate_email_or_fail(email)))
     if user is None or not user.active:
         raise click.ClickException(f"No active user with the e-mail {email}.")
@@ -130,8 +130,6 @@ def create_token_command(email: str, name: str) -> None:
 @with_appcontext
 def revoke_token_command(token_id: int) -> None:
     """Revoke the API token with this number (see create-token's output)."""
-    from .models import ApiToken, utcnow
-
     token = db.session.get(ApiToken, token_id)
     if token is None:
         raise click.ClickException(f"No token {token_id}.")
@@ -144,8 +142,6 @@ def revoke_token_command(token_id: int) -> None:
 @with_appcontext
 def send_mail_command() -> None:
     """Send the outbox's due mails (run from cron, e.g. every 5 minutes)."""
-    from . import mail
-
     sent, failed = mail.send_due()
     # Counts only: no address or link in the output (it goes to cron's mail and logs).
     click.echo(f"Sent {sent}, failed {failed}.")
@@ -157,8 +153,6 @@ def send_mail_command() -> None:
 @with_appcontext
 def send_reminders_command() -> None:
     """Mail each organisation's members a digest of overdue and soon-due tasks (once a week)."""
-    from . import mail, reminders
-
     queued = reminders.queue_reminders()
     sent, failed = mail.send_committed()
     click.echo(f"Queued {queued} reminders; sent {sent}, failed {failed} (will retry).")
@@ -170,12 +164,9 @@ def send_reminders_command() -> None:
 @with_appcontext
 def create_api_key_command(name: str, per_hour: int) -> None:
     """Create an Open311 API key for the client NAME; the key is printed once."""
-    from .models import ApiKey
-    from .open311.service import create_key
-
     if db.session.scalar(db.select(ApiKey).filter_by(name=name)) is not None:
         raise click.ClickException(f"A key named {name!r} already exists.")
-    key, plain = create_key(name, per_hour)
+    key, plain = create_api_key(name, per_hour)
     db.session.commit()
     click.echo(f"Open311 key {key.id} for {name} (shown once, stored hashed):")
     click.echo(plain)
@@ -194,7 +185,6 @@ def db_upgrade_command(directory, sql, tag, x_arg, revision) -> None:
     Each migration runs in its own transaction: when one fails, this stops with
     the revision and the reason, and the database stays at the last good one.
     """
-    from . import schema
 
     directory = directory or g.get("directory")  # `walkapp db -d DIR upgrade`, as Flask-Migrate
     x_arg = x_arg or None  # the group's -x values are added by Flask-Migrate's get_config
@@ -215,10 +205,6 @@ def db_upgrade_command(directory, sql, tag, x_arg, revision) -> None:
 @with_appcontext
 def backup_command(file: str) -> None:
     """Write FILE: a consistent snapshot of the database and every photo, with checksums."""
-    from pathlib import Path
-
-    from .backup import BackupError, write_backup
-
     try:
         manifest = write_backup(Path(file))
     except (BackupError, OSError) as exc:
@@ -234,10 +220,6 @@ def backup_command(file: str) -> None:
 @with_appcontext
 def restore_command(file: str) -> None:
     """Restore FILE (made by `walkapp backup`) into this new, empty instance; checksums are verified."""
-    from pathlib import Path
-
-    from .backup import BackupError, restore_backup
-
     try:
         manifest = restore_backup(Path(file))
     except (BackupError, OSError) as exc:

@@ -12,8 +12,10 @@ from . import schema
 from .categories import seed_default_categories
 from .extensions import db
 from .models import (
+    Action,
     Category,
     Event,
+    EventKind,
     Kind,
     Observation,
     Organisation,
@@ -28,6 +30,7 @@ from .models import (
     Walk,
     WalkStatus,
 )
+from .workflow import RULES
 
 DEMO_WALK_CODE = "DEMO01"
 ONGOING_WALK_CODE = "KVALL2"
@@ -186,7 +189,7 @@ def _seed_other_sources(users, orgs) -> None:
             status=Status.new, is_public=False, created_at=created,
         )
         db.session.add(obs)
-        db.session.add(Event(observation=obs, actor=coordinator, created_at=created, action="reported",
+        db.session.add(Event(observation=obs, actor=coordinator, created_at=created, action=EventKind.reported,
                              to_status=Status.new))
         target = Status.verified if fixed_after and days_ago > 60 else Status.fixed if fixed_after else (
             Status.assigned if n % 2 else Status.accepted)
@@ -251,11 +254,19 @@ def _seed_walk(users, orgs) -> None:
         )
         first_of.setdefault(code, obs)
         db.session.add(obs)
-        db.session.add(Event(observation=obs, actor=obs.reporter, created_at=created, action="reported",
+        db.session.add(Event(observation=obs, actor=obs.reporter, created_at=created, action=EventKind.reported,
                              to_status=Status.new))
         if category.kind is Kind.positive:
             continue
         _replay(obs, status, created, coordinator, users[Role.responder], orgs, first_of[code])
+
+
+# The forward move that brings an item into a state (the first in the workflow's rules: accept, not
+# decline, into accepted): what the replayed history records for each step.
+MOVE_INTO: dict[Status, Action] = {}
+for _action, _rule in RULES.items():
+    if _rule.target is not None:
+        MOVE_INTO.setdefault(_rule.target, _action)
 
 
 def _replay(obs, target, created, coordinator, responder, orgs, original) -> None:
@@ -287,7 +298,7 @@ def _replay(obs, target, created, coordinator, responder, orgs, original) -> Non
             if step is Status.duplicate and original is not obs:
                 obs.duplicate_of = original
         db.session.add(Event(
-            observation=obs, actor=actor, created_at=at, action=step.value,
+            observation=obs, actor=actor, created_at=at, action=MOVE_INTO[step],
             from_status=obs.status, to_status=step, comment=comment,
             visibility=Visibility.public if comment else Visibility.internal,
         ))

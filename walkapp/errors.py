@@ -1,8 +1,13 @@
-"""Error pages in the site's layout (JSON under /api/, GeoReport v2 <errors> under /open311/)."""
+"""Error pages in the site's layout, JSON under /api/, and under a blueprint that registers its own
+format (Open311's GeoReport v2 <errors>) in that format."""
+from typing import Callable
+
 from flask import current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, SecurityError
+
+from .extensions import db
 
 
 def messages() -> dict[int, str]:
@@ -19,26 +24,23 @@ def messages() -> dict[int, str]:
 def rollback() -> None:
     """Forget the failed transaction first: on PostgreSQL an aborted one refuses every further
     statement, and the error page itself reads the database (the signed-in user)."""
-    from .extensions import db
     try:
         db.session.rollback()
     except Exception:  # noqa: BLE001 - a broken connection: the page is still rendered
         db.session.remove()
 
 
-def open311_format() -> str:
-    fmt = (request.view_args or {}).get("fmt")
-    if fmt in ("xml", "json"):
-        return fmt
-    return "json" if request.path.rsplit("?", 1)[0].endswith(".json") else "xml"
+def format_errors_under(app, prefix: str, render: Callable) -> None:
+    """Errors under this URL prefix are answered by render(code, description) instead (a machine
+    format of the blueprint's own; description is the English one of the HTTP error)."""
+    app.extensions.setdefault("walkapp_error_formats", {})[prefix] = render
 
 
-def render_error(code: int, message: str, field: str | None = None):
+def render_error(code: int, message: str, field: str | None = None, description: str | None = None):
     rollback()
-    if request.path.startswith("/open311/"):
-        from .open311.formats import errors
-        description = "not found" if code == 404 else message
-        return errors(open311_format(), code, description)
+    for prefix, render in current_app.extensions.get("walkapp_error_formats", {}).items():
+        if request.path.startswith(prefix):
+            return render(code, description or message)
     if request.path.startswith("/api/"):
         return jsonify(errors=[{"field": field, "message": message}]), code
     return render_template("errors/error.html", code=code, message=message), code
@@ -64,7 +66,8 @@ def init_app(app):
     @app.errorhandler(HTTPException)
     def http_error(error):
         rollback()
-        return render_error(error.code or 500, messages().get(error.code, error.description))
+        return render_error(error.code or 500, messages().get(error.code, error.description),
+                            description=error.description)
 
     @app.errorhandler(500)
     def server_error(error):

@@ -26,7 +26,7 @@ from sqlalchemy import (
     event,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from sqlalchemy.types import TypeDecorator
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -94,6 +94,45 @@ class Role(str, enum.Enum):
     coordinator = "coordinator"
     walker = "walker"
     responder = "responder"
+
+
+# The roles that run the work (triage, walks, reports, admin pages): "staff" everywhere, named once here
+# next to the roles. policy re-exports it; routes say @allow(*STAFF).
+STAFF = frozenset({Role.coordinator, Role.admin})
+
+
+class Action(str, enum.Enum):
+    """The workflow's moves (workflow.RULES says who makes which, from where); each move is recorded
+    as an Event whose action is the move's value."""
+
+    accept = "accept"
+    reject = "reject"
+    duplicate = "duplicate"
+    assign = "assign"
+    wont_fix = "wont_fix"
+    start = "start"
+    fix = "fix"
+    decline = "decline"
+    verify = "verify"
+    reopen = "reopen"
+
+
+class EventKind(str, enum.Enum):
+    """What else an item's history records. An Event's action is an Action (a move) or one of these."""
+
+    reported = "reported"  # made on the page, the API or Open311
+    imported = "imported"  # from a file (data: sender, file, row)
+    edited = "edited"  # data: the changed fields
+    contribution = "contribution"  # a reporter's added photo or note
+    comment = "comment"
+    merged = "merged"  # a duplicate's comments moved here (data: duplicate)
+    published = "published"  # shown on the public feedback page (data: photo, for a photo)
+    unpublished = "unpublished"
+
+
+def event_action(value: str) -> str:
+    """The stored text of a known event action; anything else is a programming error."""
+    return (Action(value) if value in Action._value2member_map_ else EventKind(value)).value
 
 
 class WalkStatus(str, enum.Enum):
@@ -374,6 +413,10 @@ class Event(db.Model):
 
     observation: Mapped[Observation] = relationship(back_populates="events")
     actor: Mapped[Optional[User]] = relationship()
+
+    @validates("action")
+    def _known_action(self, key, value) -> str:
+        return event_action(value)
 
 
 class ApiToken(db.Model):

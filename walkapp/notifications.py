@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from flask_babel import force_locale
 
-from . import mail
-from .auth import links
+from . import mail, signin_links
 from .extensions import db
 from .labels import PRIORITY
 from .models import Event, Follower, Observation, Role, Status, User, Visibility
+from .policy import is_responder, is_staff
 from .workflow import Action, observation_moved
 
 
@@ -25,7 +25,7 @@ def task_url(obs: Observation) -> str:
 
 def notify_assigned(obs: Observation, event: Event) -> None:
     """Each member of the organisation gets the task with a link that signs them in."""
-    members = [u for u in obs.organisation.members if u.active and u.email and u.role is Role.responder]
+    members = [u for u in obs.organisation.members if u.active and u.email and is_responder(u)]
     for user in members:
         with force_locale(user.locale or "sv"):
             priority = str(PRIORITY[obs.priority])
@@ -33,7 +33,7 @@ def notify_assigned(obs: Observation, event: Event) -> None:
             user.email, "task_assigned", user.locale, dedupe_key=f"event:{event.id}:{user.email}",
             name=user.name, obs=obs, category=_category(obs, user.locale), priority=priority,
             due=obs.due_date.isoformat(), comment=event.comment if event.visibility is Visibility.public else "",
-            url=links.for_task(user, task_url(obs)),
+            url=signin_links.for_task(user, task_url(obs)),
         )
     contact = obs.organisation.email
     if contact and contact not in {u.email for u in members}:
@@ -52,7 +52,7 @@ def coordinators_for(obs: Observation) -> list[User]:
         .where(Event.observation_id == obs.id, Event.action == Action.assign.value)
         .order_by(Event.id.desc()).limit(1)
     )
-    if assigner is not None and assigner.active and assigner.email and assigner.role in (Role.coordinator, Role.admin):
+    if assigner is not None and assigner.active and assigner.email and is_staff(assigner):
         return [assigner]
     return db.session.scalars(
         db.select(User).where(User.role == Role.coordinator, User.active.is_(True), User.email.is_not(None))
@@ -92,7 +92,7 @@ def _notify(obs: Observation, event: Event) -> None:
     action = Action(event.action)
     if action is Action.assign:
         notify_assigned(obs, event)
-    elif action in (Action.fix, Action.decline) and event.actor and event.actor.role is Role.responder:
+    elif action in (Action.fix, Action.decline) and event.actor and is_responder(event.actor):
         name = obs.organisation.name if obs.organisation else (event.data or {}).get("organisation") or ""
         notify_coordinator(obs, event, name)
     if event.to_status in (Status.fixed, Status.verified, Status.wont_fix) and event.from_status != event.to_status:

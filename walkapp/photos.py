@@ -27,6 +27,7 @@ from PIL import ExifTags, Image, ImageCms, UnidentifiedImageError
 from .config import PRIVATE_FOLDER_MODE
 from .extensions import db
 from .models import Photo, PhotoStage
+from .s3_storage import S3Storage
 
 log = logging.getLogger(__name__)
 
@@ -349,8 +350,6 @@ class LocalStorage(PhotoStorage):
 def init_app(app) -> None:
     register_heif()
     if app.config.get("PHOTO_STORAGE") == "s3":
-        from .s3_storage import S3Storage
-
         app.extensions["photo_storage"] = S3Storage(
             app.config["S3_BUCKET"], endpoint_url=app.config.get("S3_ENDPOINT_URL"),
             region=app.config.get("S3_REGION"), prefix=app.config.get("S3_PREFIX") or "",

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from sqlalchemy import false, or_, select, true
 
-from .models import Event, Observation, Participant, Photo, Role, Source, Status, Visibility, Walk, WalkStatus
+from .extensions import db
+from .models import STAFF, Event, Observation, Participant, Photo, Role, Source, Status, Visibility, Walk, WalkStatus
 from .workflow import ORGANISATION_TASK
 
-STAFF_ROLES = (Role.coordinator, Role.admin)
+# STAFF (coordinators and admins) is defined next to Role in models and re-exported from here:
+# views say @allow(*STAFF), objects ask is_staff(user).
 # Marked public, yet never shown to the public: rejected reports and duplicates of another item.
 NOT_SHOWN_PUBLICLY = (Status.duplicate, Status.rejected)
 
@@ -34,7 +36,17 @@ def photo_shown_publicly(photo: Photo) -> bool:
 
 
 def is_staff(user) -> bool:
-    return user.is_authenticated and user.role in STAFF_ROLES
+    return user.is_authenticated and user.role in STAFF
+
+
+def is_admin(user) -> bool:
+    """Accounts and Open311 API keys are the admin's alone."""
+    return user.is_authenticated and user.role is Role.admin
+
+
+def is_responder(user) -> bool:
+    """Works on the tasks of an organisation (its task list, its reminders)."""
+    return user.is_authenticated and user.role is Role.responder
 
 
 def is_participant(user, walk: Walk) -> bool:
@@ -95,7 +107,7 @@ def report_source(user, walk: Walk | None, chosen: str | None) -> Source:
 
 def is_organisations_task(user, obs: Observation) -> bool:
     """The item is a task of the responder's own organisation."""
-    return (user.is_authenticated and user.role is Role.responder and user.organisation_id is not None
+    return (user.is_authenticated and is_responder(user) and user.organisation_id is not None
             and obs.organisation_id == user.organisation_id and obs.status in ORGANISATION_TASK)
 
 
@@ -123,7 +135,7 @@ def visible_observations(user):
         Observation.reporter_id == user.id,
         Observation.walk_id.in_(walks_taken_part_in(user)),
     ]
-    if user.role is Role.responder and user.organisation_id:
+    if is_responder(user) and user.organisation_id:
         clauses.append(
             (Observation.organisation_id == user.organisation_id)
             & Observation.status.in_(ORGANISATION_TASK)
@@ -154,7 +166,7 @@ def can_comment(user, obs: Observation) -> bool:
     the work; walkers add to an item through a contribution (photo or note) instead."""
     if not can_view_observation(user, obs) or user.is_guest:
         return False
-    return is_staff(user) or user.role is Role.responder
+    return is_staff(user) or is_responder(user)
 
 
 def can_view_event(user, event: Event) -> bool:
@@ -169,8 +181,6 @@ def can_view_event(user, event: Event) -> bool:
 
 
 def user_participations(user):
-    from .extensions import db
-
     return db.session.scalars(select(Participant).where(Participant.user_id == user.id)).all()
 
 
@@ -178,3 +188,12 @@ def keeps_walk_offline(user, walk: Walk) -> bool:
     """The pages of a walk one may still report on (walk page, report form, its items) are kept on the
     phone by the service worker, so that they open without signal (issue #14)."""
     return user.is_authenticated and can_report_on_walk(user, walk)
+
+
+# Templates ask these, under the same names, instead of comparing roles themselves.
+TEMPLATE_GLOBALS = (is_staff, is_admin, is_responder, can_manage_walk, can_report_without_walk, can_comment,
+                    can_edit_observation, can_contribute, chooses_report_source)
+
+
+def init_app(app) -> None:
+    app.jinja_env.globals.update({rule.__name__: rule for rule in TEMPLATE_GLOBALS})

@@ -6,11 +6,11 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from . import mail
-from .auth import links
+from . import mail, signin_links
 from .extensions import db
 from .i18n import local_today
-from .models import Observation, Organisation, Role
+from .models import Observation, Organisation
+from .policy import is_responder
 from .workflow import WORKING
 
 
@@ -36,13 +36,13 @@ def queue_reminders() -> int:
         if not tasks:
             continue
         for user in organisation.members:
-            if not (user.active and user.email and user.role is Role.responder):
+            if not (user.active and user.email and is_responder(user)):
                 continue
             key = f"reminder:{organisation.id}:{user.id}:{period_key(today)}"
             queued += mail.queue(
                 user.email, "reminder", user.locale, dedupe_key=key, name=user.name,
                 organisation=organisation, overdue=overdue, soon=soon,
-                url=links.for_task(user, mail.site_path("tasks.index")),
+                url=signin_links.for_task(user, mail.site_path("tasks.index")),
             ) is not None
     db.session.commit()
     return queued

@@ -7,7 +7,6 @@ Views and the API call it; nothing else changes a status.
 """
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -18,6 +17,9 @@ from flask_babel import lazy_gettext as _l
 from .extensions import db
 from .i18n import local_today
 from .models import (
+    STAFF,
+    Action,
+    EventKind,
     Event,
     Follower,
     Kind,
@@ -36,7 +38,6 @@ signals = Namespace()
 # Sent after every move, before commit: sender=the Observation, event=the Event.
 observation_moved = signals.signal("observation-moved")
 
-STAFF = frozenset({Role.coordinator, Role.admin})
 RESPONDERS = frozenset({Role.responder})
 
 # --- state groups: every grouping of Status is named here, once -------------------------------
@@ -76,17 +77,6 @@ def may_move_walk(walk: Walk, to: WalkStatus) -> bool:
     return to is walk.status or to in WALK_MOVES[walk.status]
 
 
-class Action(str, enum.Enum):
-    accept = "accept"
-    reject = "reject"
-    duplicate = "duplicate"
-    assign = "assign"
-    wont_fix = "wont_fix"
-    start = "start"
-    fix = "fix"
-    decline = "decline"
-    verify = "verify"
-    reopen = "reopen"
 
 
 @dataclass(frozen=True)
@@ -279,20 +269,20 @@ def merge_into(original: Observation, duplicate: Observation, user, now: datetim
             follower.observation = original
             known.add(follower.email)
     for event in duplicate.events:
-        if event.comment and event.action in ("comment", "contribution", "reported"):
+        if event.comment and event.action in (EventKind.comment, EventKind.contribution, EventKind.reported):
             db.session.add(Event(
                 observation=original, actor=event.actor, created_at=event.created_at,
-                action="comment", comment=event.comment, visibility=event.visibility,
+                action=EventKind.comment, comment=event.comment, visibility=event.visibility,
                 data={"from_duplicate": duplicate.id},
             ))
     if duplicate.description:
         db.session.add(Event(
             observation=original, actor=duplicate.reporter, created_at=duplicate.created_at,
-            action="comment", comment=duplicate.description, visibility=Visibility.internal,
+            action=EventKind.comment, comment=duplicate.description, visibility=Visibility.internal,
             data={"from_duplicate": duplicate.id},
         ))
     db.session.add(Event(
-        observation=original, actor=user, created_at=now, action="merged",
+        observation=original, actor=user, created_at=now, action=EventKind.merged,
         data={"duplicate": duplicate.id},
     ))
 
@@ -303,14 +293,13 @@ def add_comment(user, obs: Observation, text: str, public: bool = False) -> Even
         raise WorkflowError({"comment": [_l("Write a comment.")]})
     if public and user.role not in STAFF:
         public = False  # only coordinators publish
-    event = Event(observation=obs, actor=user, action="comment", comment=text,
+    event = Event(observation=obs, actor=user, action=EventKind.comment, comment=text,
                   visibility=Visibility.public if public else Visibility.internal)
     db.session.add(event)
     return event
 
 
 # History actions that are no moves (see detail.html's history for their labels).
-PUBLISHED, UNPUBLISHED = "published", "unpublished"
 
 
 def set_public(user, obs: Observation, public: bool) -> Event | None:
@@ -319,7 +308,7 @@ def set_public(user, obs: Observation, public: bool) -> Event | None:
     if obs.is_public == public:
         return None
     obs.is_public = public
-    event = Event(observation=obs, actor=user, action=PUBLISHED if public else UNPUBLISHED)
+    event = Event(observation=obs, actor=user, action=EventKind.published if public else EventKind.unpublished)
     db.session.add(event)
     return event
 
@@ -329,7 +318,7 @@ def set_photo_public(user, photo, public: bool) -> Event | None:
     if photo.is_public == public:
         return None
     photo.is_public = public
-    event = Event(observation=photo.observation, actor=user, action=PUBLISHED if public else UNPUBLISHED,
+    event = Event(observation=photo.observation, actor=user, action=EventKind.published if public else EventKind.unpublished,
                   data={"photo": photo.id})
     db.session.add(event)
     return event

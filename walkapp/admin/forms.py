@@ -14,7 +14,7 @@ from wtforms.validators import DataRequired, Email, Length, NumberRange, Optiona
 from ..inputs import BoundedIntegerField
 from ..categories import ICONS
 from ..extensions import db
-from ..models import Category, Kind, Organisation, Role, User
+from ..models import ApiKey, Category, Kind, Organisation, Role, User
 
 ROLE_LABELS = {
     Role.admin: _l("Administrator"),
@@ -144,7 +144,5 @@ class ApiKeyForm(FlaskForm):
                                      validators=[DataRequired(), NumberRange(min=1, max=100000)])
 
     def validate_name(self, field):
-        from ..models import ApiKey
-
         if db.session.scalar(db.select(ApiKey).filter_by(name=field.data.strip())) is not None:
             raise ValidationError(_l("A key with this name already exists."))

@@ -3,12 +3,12 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import mail
-from ..access import STAFF, allow
-from ..auth import links
+from .. import mail, policy, signin_links, tokens
+from ..access import allow
 from ..auth.service import revoke_access
 from ..extensions import db
 from ..models import ApiKey, Category, Kind, Organisation, Role, User, utcnow
+from ..policy import STAFF
 from . import bp
 from .forms import KIND_LABELS, ROLE_LABELS, ApiKeyForm, CategoryForm, MemberForm, OrganisationForm, UserForm
 
@@ -122,7 +122,7 @@ def add_member(org_id: int):
     db.session.add(user)
     db.session.flush()
     mail.queue(user.email, "invitation", None, name=user.name, organisation=organisation.name,
-               url=links.for_task(user, mail.site_path("tasks.index")))
+               url=signin_links.for_task(user, mail.site_path("tasks.index")))
     db.session.commit()
     flash(_("%(name)s is added and invited by e-mail.", name=user.name), "success")
     return redirect(url_for("admin.edit_organisation", org_id=org_id))
@@ -133,7 +133,7 @@ def add_member(org_id: int):
 def toggle_member(org_id: int, user_id: int):
     """Coordinators (de)activate responders of an organisation; other accounts are the admin's."""
     user = db.get_or_404(User, user_id)
-    if user.organisation_id != org_id or user.role is not Role.responder:
+    if user.organisation_id != org_id or not policy.is_responder(user):
         abort(404)
     user.active = not user.active
     revoke_access(user)
@@ -199,12 +199,10 @@ def edit_category(category_id: int | None = None):
 @allow(Role.admin)
 def api_keys():
     """Name and create keys for Open311 clients (shown once), and revoke them."""
-    from ..open311 import service as open311
-
     form = ApiKeyForm()
     new_key = None
     if form.validate_on_submit():
-        key, new_key = open311.create_key(form.name.data.strip(), form.requests_per_hour.data)
+        key, new_key = tokens.create_api_key(form.name.data.strip(), form.requests_per_hour.data)
         db.session.commit()
         flash(_("Key created. Copy it now: it is not shown again."), "success")
         form = ApiKeyForm(formdata=None)

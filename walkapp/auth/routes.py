@@ -2,12 +2,12 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from .. import mail
+from .. import mail, signin_links
 from ..access import ANYONE, SIGNED_IN, allow
 from ..extensions import db
 from ..models import utcnow
 from ..redirects import safe_next
-from . import bp, links, throttle
+from . import bp, throttle
 from .forms import LinkRequestForm, LoginForm
 from .service import authenticate, sign_out_everywhere
 
@@ -61,7 +61,7 @@ def request_link():
     """
     form = LinkRequestForm()
     if form.validate_on_submit():
-        mail.later(links.mail_link_to_address, form.email.data)
+        mail.later(signin_links.mail_link_to_address, form.email.data)
         return render_template("auth/link_sent.html")
     return render_template("auth/request_link.html", form=form), 400 if form.errors else 200
 
@@ -70,8 +70,8 @@ def request_link():
 @allow(ANYONE)
 def use_link(token: str):
     """GET shows a button, POST signs in: mail scanners that open links do not use them up."""
-    link = links.find(token)
-    state = links.check(link)
+    link = signin_links.find(token)
+    state = signin_links.check(link)
     if state != "ok":
         return render_template("auth/link_refused.html", state=state, token=token,
                                form=LinkRequestForm(formdata=None)), 404 if state == "unknown" else 410
@@ -87,5 +87,5 @@ def use_link(token: str):
 @allow(ANYONE)
 def renew_link(token: str):
     """A used or expired link may ask for a new one, sent to the same address."""
-    mail.later(links.mail_new_link, token)
+    mail.later(signin_links.mail_new_link, token)
     return render_template("auth/link_sent.html")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .. import signin_links, tokens
 from ..extensions import db, login_manager
 from ..models import User, utcnow
 
@@ -24,13 +25,10 @@ def sign_out_everywhere(user: User) -> None:
 def revoke_access(user: User) -> None:
     """After a password reset or a (de)activation nothing issued before still lets anyone in:
     sessions on every device, personal API tokens and unused sign-in links all end."""
-    from ..api import tokens
-    from . import links
-
     sign_out_everywhere(user)
     if user.id is not None:
         tokens.revoke_all(user)
-        links.revoke_outstanding(user)
+        signin_links.revoke_outstanding(user)
 
 
 def authenticate(email: str, password: str) -> User | None:

@@ -23,7 +23,7 @@ from ..labels import STATUS
 from ..models import Observation
 from ..observations.filters import ObservationFilter
 from ..triage.service import SORTS
-from .columns import EXPORT_COLUMNS, neutralise
+from .columns import EXPORT_COLUMNS, TEMPLATE_HEADERS, neutralise
 
 VARIANTS = ("excel", "utf8")
 CHUNK_ROWS = 500
@@ -140,8 +140,6 @@ def csv_export(rows: Iterable[Observation], variant: str) -> Iterator[bytes]:
 
 def template_csv() -> bytes:
     """The import template: headers only, in the Excel variant (users fill it in Excel)."""
-    from .columns import TEMPLATE_HEADERS
-
     buffer = io.StringIO()
     buffer.write("\ufeff")
     csv.writer(buffer, delimiter=";", lineterminator="\r\n").writerow(TEMPLATE_HEADERS)

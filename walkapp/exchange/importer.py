@@ -29,7 +29,7 @@ from .. import inputs
 from ..i18n import local_zone
 from ..extensions import db
 from ..labels import PRIORITY, SOURCE
-from ..models import Category, Event, Kind, Observation, Organisation, Source, Status, Visibility, utcnow
+from ..models import Category, Event, EventKind, Kind, Observation, Organisation, Source, Status, Visibility, utcnow
 from .columns import ALIAS_TO_KEY, IGNORED_TO_KEY, fold, unneutralise
 
 TEXT_MAX = 10_000
@@ -551,7 +551,7 @@ def apply(result: Plan, user) -> tuple[int, int]:
         insert(Observation).returning(Observation.id, sort_by_parameter_order=True), observations).all()
     events = [
         {
-            "observation_id": obs_id, "actor_id": user.id, "created_at": now, "action": "imported",
+            "observation_id": obs_id, "actor_id": user.id, "created_at": now, "action": EventKind.imported.value,
             "to_status": Status.new, "visibility": Visibility.internal, "comment": "",
             "data": {"file": result.filename[:200], "row": row.row, "sender": row.values["source_detail"]},
         }

@@ -21,11 +21,12 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.exc import IntegrityError
 
 from ..i18n import local_zone
-from ..access import STAFF, allow
+from ..access import allow
 from ..extensions import db
 from ..labels import SOURCE
 from ..models import Category, Source
 from ..observations.filters import FilterError, ObservationFilter
+from ..policy import STAFF
 from . import bp, export, importer
 from .forms import ImportForm
 

@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("observations", __name__)
 
-from . import routes  # noqa: E402,F401
+from . import item, routes  # noqa: E402,F401

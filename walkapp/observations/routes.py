@@ -1,17 +1,16 @@
-"""Pages for reporting and viewing observations, and the photo view."""
+"""Reporting an observation and a reporter's edit of it, and the photo view (the item's own page is
+item.py)."""
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import inputs, limits, maps, photos, policy, workflow
-from ..admin.forms import organisation_choices
-from ..i18n import current_language
+from .. import inputs, limits, maps, photos, policy
 from ..access import SIGNED_IN, allow
 from ..extensions import db
-from ..labels import PARTICIPANT_ROLES, PRIORITY, SOURCE, STATUS
-from ..models import Category, Observation, Photo, Walk
+from ..labels import SOURCE
+from ..models import Observation, Photo, Walk
 from . import bp, service
 from .forms import ObservationForm
 
@@ -58,51 +57,6 @@ def report():
         map=report_map(walk, location), sources=SOURCE,
         may_choose_source=policy.chooses_report_source(current_user),
     ), 429 if headers else 400 if errors else 200, headers
-
-
-@bp.get("/observations/<int:obs_id>")
-@allow(SIGNED_IN)
-def detail(obs_id: int):
-    return render_detail(visible_or_abort(obs_id))
-
-
-def render_detail(obs: Observation, *, move_form=None, edit_form=None, comment_form=None,
-                  conflict=None, errors=None, status: int = 200):
-    """The item's page: everything about it and what this user may do now.
-
-    After a refused or conflicting post, the user's own input comes back in the
-    form it was typed into, next to the item's current state.
-    """
-    from ..triage.forms import CommentForm, EditForm, MoveForm
-    from ..triage.service import duplicate_candidates
-
-    staff = policy.is_staff(current_user)
-    actions = workflow.allowed_actions(current_user, obs)
-    move_form = move_form or MoveForm(formdata=None)
-    move_form.organisation_id.choices = organisation_choices(obs.organisation_id)
-    if move_form.organisation_id.data is None:
-        suggested = workflow.suggested_organisation(obs)
-        move_form.organisation_id.data = suggested.id if suggested else 0
-    if edit_form is None and staff:
-        edit_form = EditForm(formdata=None, data={"category": obs.category.code, "lat": obs.lat,
-                                                  "lon": obs.lon, "description": obs.description})
-    if edit_form is not None:
-        edit_form.category.choices = [(c.code, c.name(current_language())) for c in
-                                      db.session.scalars(db.select(Category).order_by(Category.sort_order))]
-    small_map = maps.base_map(current_app.config, location=[obs.lat, obs.lon], zoom=17)
-    events = [e for e in obs.events if policy.can_view_event(current_user, e)]
-    return render_template(
-        "observations/detail.html", obs=obs, map=maps.embed(small_map),
-        status_labels=STATUS, sources=SOURCE, roles=PARTICIPANT_ROLES, priorities=PRIORITY,
-        priority_names={p.value: label for p, label in PRIORITY.items()},
-        can_edit=policy.can_edit_observation(current_user, obs), staff=staff,
-        can_comment=policy.can_comment(current_user, obs),
-        actions=actions, action_labels=workflow.ACTION_LABELS, move_form=move_form,
-        edit_form=edit_form, comment_form=comment_form or CommentForm(formdata=None),
-        candidates=duplicate_candidates(obs) if workflow.Action.duplicate in actions else [],
-        conflict=conflict, errors=errors or {}, events=events,
-        overdue=workflow.is_overdue(obs),
-    ), status
 
 
 @bp.route("/observations/<int:obs_id>/edit", methods=["GET", "POST"])

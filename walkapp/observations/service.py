@@ -20,6 +20,7 @@ from ..labels import STATUS
 from ..models import (
     Category,
     Event,
+    EventKind,
     Follower,
     Observation,
     Participant,
@@ -125,7 +126,7 @@ def create_observation(user, form) -> Observation:
         client_key=form.client_key.data or None,
     )
     db.session.add(obs)
-    db.session.add(Event(observation=obs, actor=user, action="reported", to_status=Status.new))
+    db.session.add(Event(observation=obs, actor=user, action=EventKind.reported, to_status=Status.new))
     email = follow_email(user, walk, form.follow.data)
     if email:
         db.session.add(Follower(observation=obs, email=email, locale=user.locale or current_language()))
@@ -161,7 +162,7 @@ def contribute(user, obs: Observation, comment: str, files) -> None:
         raise InvalidInput({"comment": [_("Add a photo or a comment.")]})
     limits.count_guest_upload(user, obs.walk, reports=1, photo_bytes=sent_bytes)
     db.session.add(Event(
-        observation=obs, actor=user, action="contribution", comment=comment,
+        observation=obs, actor=user, action=EventKind.contribution, comment=comment,
         visibility=Visibility.internal,
         data={"photos": len(processed)} if processed else None,
     ))
@@ -200,7 +201,7 @@ def update_observation(user, obs: Observation, form, version: int | None) -> Non
     obs.description = (form.description.data or "").strip()
     obs.safety_rating = form.rating.data
     if changes or processed:
-        db.session.add(Event(observation=obs, actor=user, action="edited", data=changes or None))
+        db.session.add(Event(observation=obs, actor=user, action=EventKind.edited, data=changes or None))
     db.session.flush()
     photos.save_photos(obs, processed, user)
 

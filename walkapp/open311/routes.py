@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from flask import abort, current_app, request, url_for
 from werkzeug.datastructures import MultiDict
-from werkzeug.exceptions import HTTPException
 
 from .. import photos
 from ..access import ANYONE, allow
+from ..errors import format_errors_under
 from . import bp, service
 from .formats import errors, respond
 
@@ -29,20 +29,25 @@ def checked(fmt: str):
         raise service.Open311Error(404, "jurisdiction_id not found")
 
 
+def requested_format() -> str:
+    fmt = (request.view_args or {}).get("fmt")
+    if fmt in ("xml", "json"):
+        return fmt
+    return "json" if request.path.endswith(".json") else "xml"
+
+
 @bp.errorhandler(service.Open311Error)
 def open311_error(exc: service.Open311Error):
-    fmt = (request.view_args or {}).get("fmt", "xml")
-    return errors(fmt, exc.status, exc.description)
+    return errors(requested_format(), exc.status, exc.description)
 
 
-@bp.errorhandler(HTTPException)
-def http_error(exc: HTTPException):
-    """Any refusal inside these routes (not found, upload too large, unreadable form) as an
-    Open311 error body in the requested format, not the site's HTML page."""
-    if exc.code is None or exc.code < 400:
-        return exc
-    description = "not found" if exc.code == 404 else exc.description
-    return errors((request.view_args or {}).get("fmt", "xml"), exc.code, description)
+def http_error(code: int, description: str):
+    """Any refusal under /open311/ (not found, upload too large, unreadable form, a server error) as an
+    Open311 error body in the requested format, not the site's HTML page (see walkapp/errors.py)."""
+    return errors(requested_format(), code, "not found" if code == 404 else description)
+
+
+bp.record_once(lambda state: format_errors_under(state.app, "/open311/", http_error))
 
 
 @bp.get(f"/discovery.{FORMATS}")

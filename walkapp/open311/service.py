@@ -12,15 +12,16 @@ from flask import current_app, url_for
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from .. import inputs, policy
-from ..api.tokens import digest
+from .. import inputs, photos, policy
 from ..extensions import db
 from ..models import (
-    ApiKey, ApiKeyUsage, Category, Event, Follower, Kind, Observation, Photo, Source, Status,
+    Action, ApiKey, ApiKeyUsage, Category, Event, EventKind, Follower, Kind, Observation, Photo, Source, Status,
     Visibility, utcnow,
 )
-from .formats import timestamp
+from ..observations.service import InvalidInput, read_photos
+from ..tokens import api_key_for
 from ..workflow import UNRESOLVED
+from .formats import timestamp
 
 # For Open311 clients an item is closed once it is fixed (our verification is internal).
 # mySociety's extended statuses for servicerequestupdates
@@ -53,18 +54,11 @@ class Open311Error(Exception):
         self.description = description
 
 
-def create_key(name: str, requests_per_hour: int = 1000) -> tuple[ApiKey, str]:
-    plain = "o311_" + secrets.token_urlsafe(32)
-    key = ApiKey(name=name, key_hash=digest(plain), requests_per_hour=requests_per_hour)
-    db.session.add(key)
-    return key, plain
-
-
 def authenticate(plain: str | None) -> ApiKey:
     if not plain:
         raise Open311Error(403, "api_key is required to submit requests")
-    key = db.session.scalar(select(ApiKey).filter_by(key_hash=digest(plain)))
-    if key is None or key.revoked_at is not None:
+    key = api_key_for(plain)
+    if key is None:
         raise Open311Error(403, "api_key is not valid")
     return key
 
@@ -240,7 +234,7 @@ def updates(params) -> list[dict]:
         result.append({
             "update_id": str(event.id),
             "service_request_id": str(event.observation_id),
-            "status": "not_councils_responsibility" if event.action == "decline" else EXTENDED_STATUS[event.to_status],
+            "status": "not_councils_responsibility" if event.action == Action.decline else EXTENDED_STATUS[event.to_status],
             "updated_datetime": timestamp(event.created_at),
             "description": event.comment if event.visibility is Visibility.public else "",
             "media_url": None,
@@ -253,9 +247,6 @@ def submit(key: ApiKey, params, files) -> Observation:
 
     Like a walk's items it is not public, nor are its photos, until a coordinator publishes them.
     """
-    from ..observations.service import InvalidInput, read_photos
-    from .. import photos
-
     category = service_or_404(params.get("service_code") or "")
     lat, lon = params.get("lat"), params.get("long")
     if lat is None or lon is None:
@@ -304,7 +295,7 @@ def submit(key: ApiKey, params, files) -> Observation:
         personal["email"] = email
     if params.get("media_url"):
         personal["media_url"] = params["media_url"][:500]  # kept as a link; never fetched
-    db.session.add(Event(observation=obs, action="reported", to_status=Status.new,
+    db.session.add(Event(observation=obs, action=EventKind.reported, to_status=Status.new,
                          data={"open311": {"key": key.name, "attributes": {**attrs, "time_of_day": times},
                                            **personal}}))
     if email:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from .. import photos, policy
 from ..extensions import db
 from ..labels import PARTICIPANT_ROLES, PRIORITY, STATUS
-from ..models import Kind, Observation, Participant, PhotoStage, Status, Visibility, Walk
+from ..models import Action, Kind, Observation, Participant, PhotoStage, Status, Visibility, Walk
 from ..workflow import CLOSED_NOT_FIXED, FIXED
 from . import safety_index
 
@@ -59,10 +59,14 @@ class Protocol:
     actions: list[Item] = field(default_factory=list)  # problems with an owner: the action list
 
 
+# The moves whose comment says what is to be done (the action list's "proposed action").
+PROPOSING = (Action.accept, Action.assign, Action.wont_fix)
+
+
 def _proposed_action(obs: Observation, public: bool):
     """The latest assignment or decision event with a text: what is to be done."""
     for event in reversed(obs.events):
-        if event.action in ("assigned", "accepted", "wont_fix", "assign", "accept") and event.comment:
+        if event.action in PROPOSING and event.comment:
             if public and event.visibility is not Visibility.public:
                 continue
             return event

@@ -23,8 +23,9 @@ from flask_babel import gettext as _
 
 from ..extensions import db
 from ..labels import SOURCE
-from ..models import Category, SituationReport, Source
+from ..models import Category, SituationReport, Source, Walk
 from . import stats
+from .pdf import index_text
 
 SMALL_COUNT = 3
 HOTSPOT_ROWS = 10
@@ -91,8 +92,6 @@ def create(scope: stats.Scope, query: dict, title: str, analysis: str, sources_u
            sources_not_used: str, user, today: date) -> SituationReport:
     walk_title = None
     if scope.walk_id is not None:
-        from ..models import Walk
-
         walk = db.session.get(Walk, scope.walk_id)
         walk_title = walk.title if walk else None
     figures = freeze(scope, today)
@@ -145,8 +144,6 @@ class ReportView:
 
     @property
     def index_text(self) -> str:
-        from .pdf import index_text
-
         return index_text(self.index) if self.index.value is not None else _("No ratings in this period.")
 
     @property

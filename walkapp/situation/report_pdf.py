@@ -52,6 +52,7 @@ def hotspot_map(pdf: DocumentPDF, cells: list[dict], top: list[dict], x0: float,
 
 
 def render(r: ReportView) -> bytes:
+    """The report's three parts: survey (figures, hot spots, perceived safety), analysis, actions."""
     report, f = r.report, r.figures
     title = f"{_('Situational picture')}: {report.title}"
     pdf = DocumentPDF(title)
@@ -62,9 +63,19 @@ def render(r: ReportView) -> bytes:
     pdf.para(_("Figures as of %(date)s.", date=format_datetime(report.created_at, "short"))
              + (" " + _("Created by %(name)s.", name=r.author) if r.author else ""), 8)
     pdf.ln(3)
+    survey(pdf, r)
+    analysis(pdf, r)
+    pdf.heading("3. " + _("Actions (åtgärder)"), 14)
+    pdf.table_rows([_("Organisation"), _("Open"), _("Overdue"), _("Fixed"), _("Median days")],
+                   [[name, open_, overdue, fixed, decimal(median)] for name, open_, overdue, fixed, median in
+                    f["organisations"]] or [[_("Nothing assigned yet."), "", "", "", ""]], (70, 25, 25, 25, 35))
+    return bytes(pdf.output())
 
+
+def survey(pdf: DocumentPDF, r: ReportView) -> None:
+    """1. Survey (kartläggning): the figures, by category, source, hour and weekday, then places."""
     pdf.heading("1. " + _("Survey (kartläggning)"), 14)
-    g = f["figures"]
+    g = r.figures["figures"]
     pdf.table_rows([_("new"), _("open"), _("fixed"), _("overdue"), _("median days to fix"), _("fixed before the due date")],
                    [[g["new"], g["open"], g["fixed"], g["overdue"], decimal(g["median_days"]),
                      f"{g['on_time_share']} %" if g["on_time_share"] is not None else "–"]],
@@ -80,7 +91,17 @@ def render(r: ReportView) -> bytes:
     pdf.table_rows([label for label, _n in r.hour_bands], [[n for _label, n in r.hour_bands]], (45, 45, 45, 45))
     pdf.heading(_("By weekday"), 12)
     pdf.table_rows([label for label, _n in r.weekdays], [[n for _label, n in r.weekdays]], (26, 26, 26, 26, 26, 25, 25))
+    hot_spots(pdf, r)
+    pdf.heading(_("Perceived safety"), 12)
+    pdf.para(r.index_text)
+    pdf.ln(1)
+    pdf.table_rows([_("Month"), _("Index"), _("Confidence interval"), "n"],
+                   [[month_label(month), decimal(i.value) if i.value is not None else "–",
+                     f"{decimal(i.low)}–{decimal(i.high)}" if i.low is not None else "–", i.n]
+                    for month, i in r.trend], (50, 40, 60, 30))
 
+
+def hot_spots(pdf: DocumentPDF, r: ReportView) -> None:
     pdf.heading(_("Hot spots"), 12, keep_with=105)
     top = pdf.get_y()
     hotspot_map(pdf, r.hotspots, r.top_places, pdf.l_margin, top, pdf.epw, 95)
@@ -93,14 +114,10 @@ def render(r: ReportView) -> bytes:
                    [[rank, f"{c['south']:.4f}, {c['west']:.4f}", c["n"]] for rank, c in enumerate(r.top_places, 1)]
                    or [["", r.no_places_text, ""]], (12, 120, 48))
 
-    pdf.heading(_("Perceived safety"), 12)
-    pdf.para(r.index_text)
-    pdf.ln(1)
-    pdf.table_rows([_("Month"), _("Index"), _("Confidence interval"), "n"],
-                   [[month_label(month), decimal(i.value) if i.value is not None else "–",
-                     f"{decimal(i.low)}–{decimal(i.high)}" if i.low is not None else "–", i.n]
-                    for month, i in r.trend], (50, 40, 60, 30))
 
+def analysis(pdf: DocumentPDF, r: ReportView) -> None:
+    """2. Analysis (analys): the coordinator's text and the sources used and not used."""
+    report = r.report
     pdf.heading("2. " + _("Analysis (analys)"), 14)
     pdf.para(report.analysis)
     pdf.ln(2)
@@ -112,9 +129,3 @@ def render(r: ReportView) -> bytes:
     if report.sources_not_used:
         pdf.para(report.sources_not_used)
     pdf.ln(2)
-
-    pdf.heading("3. " + _("Actions (åtgärder)"), 14)
-    pdf.table_rows([_("Organisation"), _("Open"), _("Overdue"), _("Fixed"), _("Median days")],
-                   [[name, open_, overdue, fixed, decimal(median)] for name, open_, overdue, fixed, median in
-                    f["organisations"]] or [[_("Nothing assigned yet."), "", "", "", ""]], (70, 25, 25, 25, 35))
-    return bytes(pdf.output())

@@ -9,12 +9,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import inputs, maps, policy
-from ..access import STAFF, allow
+from ..access import allow
 from ..extensions import db
 from ..i18n import current_language, local_today
 from ..labels import SOURCE
 from ..models import SituationReport, Walk
 from ..observations.filters import parse_polygon
+from ..policy import STAFF
 from . import bp, pdf, protocol, report, report_pdf, stats
 from .forms import ReportForm
 

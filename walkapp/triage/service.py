@@ -1,18 +1,16 @@
-"""Coordinator triage: the inbox query, moves from forms, bulk moves, edits, conflicts."""
+"""Coordinator triage: the inbox query and bulk moves (an item's own page is observations')."""
 from __future__ import annotations
-
-from contextlib import contextmanager
 
 from flask_babel import gettext as _
 from sqlalchemy import case, func, nulls_last, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from .. import photos, policy, workflow
+from .. import policy, workflow
 from ..extensions import db
-from ..models import Category, Event, Observation, Organisation, PhotoStage, Priority, Status
-from ..observations.service import distance_m
-from ..workflow import OPEN, Action, MoveInput, WorkflowError
+from ..models import Observation, Priority, Status
+from ..observations.changes import move_input
+from ..workflow import Action, WorkflowError
 
 PAGE_SIZE = 50
 SORTS = {
@@ -23,14 +21,6 @@ SORTS = {
                       value=Observation.priority, else_=3), Observation.id.asc()),
     "status": (Observation.status.asc(), Observation.id.asc()),
 }
-
-
-class Conflict(Exception):
-    """The item changed since the user loaded it."""
-
-    def __init__(self, obs: Observation):
-        super().__init__(obs.id)
-        self.obs = obs
 
 
 def inbox(user, filters, sort: str, page: int):
@@ -54,71 +44,6 @@ def status_counts(user, filters) -> dict[Status, int]:
     ).group_by(Observation.status)
     counts = dict(db.session.execute(query).all())
     return {status: counts.get(status, 0) for status in Status}
-
-
-def check_version(obs: Observation, version: int | None) -> None:
-    if version is None or version != obs.version:
-        raise Conflict(obs)
-
-
-def last_change(obs: Observation) -> Event | None:
-    return db.session.scalar(
-        select(Event).where(Event.observation_id == obs.id).order_by(Event.created_at.desc(), Event.id.desc()).limit(1)
-    )
-
-
-@contextmanager
-def conflicts_as_409(obs: Observation):
-    """A concurrent write that slipped in between the version check and this request's own write
-    (seen at any flush inside the block: the move's notifications flush early, or at commit) is
-    rolled back and becomes a Conflict, shown as the 409 page with the user's input kept.
-
-    IntegrityError counts too: two requests adding the same unique row at once (a follower carried
-    over by two duplicate merges) is the same race seen from another side.
-    """
-    obs_id = obs.id
-    try:
-        yield
-    except (StaleDataError, IntegrityError):
-        db.session.rollback()
-        raise Conflict(db.session.get(Observation, obs_id)) from None
-
-
-def commit_or_conflict(obs: Observation) -> None:
-    """Commit; a concurrent write that slipped in between becomes a Conflict."""
-    with conflicts_as_409(obs):
-        db.session.commit()
-
-
-def move_input(form) -> MoveInput:
-    organisation = db.session.get(Organisation, form.organisation_id.data) if form.organisation_id.data else None
-    priority = Priority(form.priority.data) if form.priority.data else None
-    due = form.due_date.data or (workflow.default_due_date(priority) if priority else None)
-    duplicate_of = None
-    if getattr(form, "duplicate_of", None) is not None and form.duplicate_of.data:
-        duplicate_of = db.session.get(Observation, form.duplicate_of.data)
-    return MoveInput(
-        reason=form.reason.data or "", comment=getattr(form, "comment", None) and form.comment.data or "",
-        public=bool(getattr(form, "public", None) and form.public.data),
-        organisation=organisation, priority=priority, due_date=due, duplicate_of=duplicate_of,
-    )
-
-
-def move_from_form(user, obs: Observation, form, after_photos=()) -> Event:
-    """One move from the item page; an after-photo is stored with a 'fix' in the same commit."""
-    check_version(obs, form.version.data)
-    data = move_input(form)
-    if data.duplicate_of is not None and not policy.can_view_observation(user, data.duplicate_of):
-        raise WorkflowError({"duplicate_of": [_("Unknown item.")]})
-    if form.duplicate_of.data and data.duplicate_of is None:
-        raise WorkflowError({"duplicate_of": [_("Unknown item.")]})
-    with conflicts_as_409(obs):
-        event = workflow.move(user, obs, Action(form.action.data), data)
-        if after_photos:
-            photos.save_photos(obs, list(after_photos), user, stage=PhotoStage.after)
-        else:
-            db.session.commit()
-    return event
 
 
 def bulk_move(user, ids: list[int], form) -> int:
@@ -151,61 +76,4 @@ def bulk_move(user, ids: list[int], form) -> int:
                                        "Check the list and try again.")]}) from None
     return len(items)
 
-
-def set_public(user, obs: Observation, public: bool) -> Event | None:
-    """Show or hide the item on the public pages: sets (never flips) the wanted state, so two
-    coordinators pressing "Hide" at once both hide it. A change is recorded in the history; a
-    press that finds the item already so changes nothing. A concurrent change of the item is
-    read again and the wanted state set on top of it."""
-    for attempt in range(3):
-        event = workflow.set_public(user, obs, public)
-        try:
-            db.session.commit()
-            return event
-        except StaleDataError:
-            db.session.rollback()
-            obs = db.session.get(Observation, obs.id, populate_existing=True)
-    raise Conflict(obs)
-
-
-def set_photo_public(user, photo, public: bool) -> Event | None:
-    event = workflow.set_photo_public(user, photo, public)
-    db.session.commit()
-    return event
-
-
-def edit_from_form(user, obs: Observation, form) -> Event | None:
-    """A coordinator's edit of category, place or description, recorded as an Event."""
-    check_version(obs, form.version.data)
-    category = db.session.scalar(select(Category).filter_by(code=form.category.data))
-    changes = {}
-    new = {"category": category.code, "lat": form.lat.data, "lon": form.lon.data,
-           "description": (form.description.data or "").strip()}
-    old = {"category": obs.category.code, "lat": obs.lat, "lon": obs.lon, "description": obs.description}
-    for key in new:
-        if new[key] != old[key]:
-            changes[key] = [old[key], new[key]]
-    if not changes:
-        return None
-    obs.category, obs.kind = category, category.kind
-    obs.lat, obs.lon, obs.description = form.lat.data, form.lon.data, new["description"]
-    event = Event(observation=obs, actor=user, action="edited", data=changes)
-    db.session.add(event)
-    commit_or_conflict(obs)
-    return event
-
-
-def duplicate_candidates(obs: Observation, radius_m: float = 150, limit: int = 10):
-    """Open items near this one (any category), nearest first, for 'mark as duplicate'."""
-    dlat = radius_m / 111_320
-    dlon = radius_m / 55_000  # generous at Swedish latitudes
-    rows = db.session.scalars(
-        select(Observation).where(
-            Observation.id != obs.id, Observation.status.in_(OPEN),
-            Observation.lat.between(obs.lat - dlat, obs.lat + dlat),
-            Observation.lon.between(obs.lon - dlon, obs.lon + dlon),
-        ).options(db.joinedload(Observation.category))
-    ).unique().all()
-    found = sorted(((o, distance_m(obs.lat, obs.lon, o.lat, o.lon)) for o in rows), key=lambda p: p[1])
-    return [(o, d) for o, d in found if d <= radius_m][:limit]
 

@@ -11,12 +11,13 @@ from markupsafe import Markup
 
 from .. import limits, maps, policy, workflow
 from ..i18n import local_zone
-from ..access import ANYONE, SIGNED_IN, STAFF, allow
+from ..access import ANYONE, SIGNED_IN, allow
 from ..extensions import db
 from ..labels import PARTICIPANT_ROLES, STATUS, WALK_STATUS
 from ..models import Observation, Participant, Walk, WalkStatus
 from ..observations import service as observations
 from ..observations.filters import ObservationFilter
+from ..policy import STAFF
 from . import bp, service
 from .forms import CodeForm, JoinForm, WalkForm
 

@@ -1,17 +1,19 @@
-"""Personal API tokens: shown once, stored as SHA-256, revocable."""
+"""Secrets handed out once and stored only as their SHA-256 (digest): personal API tokens (here),
+sign-in links (signin_links) and Open311 API keys (open311.service). Tokens are revocable."""
 from __future__ import annotations
 
 import hashlib
 import secrets
 from datetime import timedelta
 
-from ..extensions import db
-from ..models import ApiToken, User, utcnow
+from .extensions import db
+from .models import ApiKey, ApiToken, User, utcnow
 
 PREFIX = "wk_"
 
 
 def digest(token: str) -> str:
+    """What is stored of a secret token, link or key: enough to recognise it, never to recreate it."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -46,3 +48,18 @@ def bearer_token(authorization: str | None) -> str | None:
     if authorization and authorization[:7].lower() == "bearer ":
         return authorization[7:].strip()
     return None
+
+
+# --- Open311 API keys: one per client system, with its own hourly limit ---------------------------
+
+def create_api_key(name: str, requests_per_hour: int = 1000) -> tuple[ApiKey, str]:
+    plain = "o311_" + secrets.token_urlsafe(32)
+    key = ApiKey(name=name, key_hash=digest(plain), requests_per_hour=requests_per_hour)
+    db.session.add(key)
+    return key, plain
+
+
+def api_key_for(plain: str) -> ApiKey | None:
+    """The unrevoked key, else None."""
+    key = db.session.scalar(db.select(ApiKey).filter_by(key_hash=digest(plain)))
+    return key if key is not None and key.revoked_at is None else None

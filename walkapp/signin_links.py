@@ -1,26 +1,22 @@
 """Single-use sign-in links sent by e-mail (magic links)."""
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import timedelta
 
 from flask import current_app
 
-from .. import mail
-from ..extensions import db
-from ..models import LoginLink, User, utcnow
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+from . import mail
+from .extensions import db
+from .models import LoginLink, User, utcnow
+from .tokens import digest
 
 
 def create(user: User, *, next_url: str = "", lifetime: timedelta | None = None) -> str:
     """Add a link for the user to the session; returns its absolute URL (on BASE_URL, for mails)."""
     token = secrets.token_urlsafe(32)
     lifetime = lifetime or timedelta(minutes=current_app.config["LOGIN_LINK_MINUTES"])
-    db.session.add(LoginLink(user=user, token_hash=_digest(token), next_url=next_url,
+    db.session.add(LoginLink(user=user, token_hash=digest(token), next_url=next_url,
                              expires_at=utcnow() + lifetime))
     return mail.site_url("auth.use_link", token=token)
 
@@ -30,7 +26,7 @@ def for_task(user: User, next_url: str) -> str:
 
 
 def find(token: str) -> LoginLink | None:
-    return db.session.scalar(db.select(LoginLink).filter_by(token_hash=_digest(token)))
+    return db.session.scalar(db.select(LoginLink).filter_by(token_hash=digest(token)))
 
 
 def check(link: LoginLink | None) -> str:
