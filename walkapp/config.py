@@ -113,6 +113,16 @@ class Defaults:
     OFFLINE_TILE_BUDGET = 500
     # Default days to the due date, by priority.
     DUE_DAYS = {"high": 7, "normal": 30, "low": 90}
+    # Retention plan (gallring), applied by `walkapp retention` (privacy/retention.py); the privacy
+    # notice shows these. Months after an item closed: its residents' reporter links, followers and
+    # Open311 contact fields are anonymised.
+    RETENTION_CLOSED_ITEM_MONTHS = 12
+    # Months after a walk's day: its guests' names and the participants' e-mail addresses go.
+    RETENTION_WALK_GUEST_MONTHS = 6
+    # Months after an item closed: its photos that were never published are deleted (files and rows).
+    RETENTION_UNPUBLISHED_PHOTO_MONTHS = 6
+    # Days: sent or failed mails, used or expired sign-in links, rate counts and key usage.
+    RETENTION_LOG_DAYS = 30
 
 
 # What walkapp creates holds personal data (database, photos) or signs sessions

@@ -1,0 +1,90 @@
+"""Data subjects' rights for admins: a register extract (GDPR art. 15) as a page or JSON, erasure
+(art. 17) after a confirmation step, and the privacy audit log. The address is always posted,
+never put in a URL (which would land in logs and browser history)."""
+import json
+
+from flask import Response, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from ..access import allow
+from ..extensions import db
+from ..models import Role
+from ..privacy import audit, subject_rights
+from . import bp
+from .forms import EraseForm, PersonForm
+
+# What the counts in the audit log's entries mean (privacy/subject_rights.erase, privacy/retention.RULES).
+COUNT_LABELS = {
+    "found": _l("Data found"),
+    "accounts": _l("Accounts anonymised"),
+    "participant_emails": _l("Participants' e-mail addresses removed"),
+    "walk_participant_emails": _l("Participants' e-mail addresses removed"),
+    "followers": _l("Followers removed"),
+    "closed_item_followers": _l("Followers removed"),
+    "open311_contacts": _l("Open311 contact details removed"),
+    "closed_item_open311_contacts": _l("Open311 contact details removed"),
+    "mails": _l("Mails deleted"),
+    "rate_counts": _l("Rate counts deleted"),
+    "closed_item_reporters": _l("Reporters anonymised"),
+    "walk_guests": _l("Guest accounts anonymised"),
+    "unpublished_photos": _l("Unpublished photos deleted"),
+    "sign_in_links": _l("Sign-in links deleted"),
+    "key_usage": _l("API key usage counts deleted"),
+}
+
+
+@bp.get("/privacy")
+@allow(Role.admin)
+def privacy():
+    return render_template("admin/privacy.html", form=PersonForm(formdata=None))
+
+
+@bp.post("/privacy/extract")
+@allow(Role.admin)
+def privacy_extract():
+    form = PersonForm()
+    if not form.validate():
+        return render_template("admin/privacy.html", form=form), 400
+    email = subject_rights.normalise(form.email.data)
+    extracted = subject_rights.extract(email)
+    found = subject_rights.holds_anything(extracted)
+    audit.record("export", {"found": int(found)}, actor=current_user, email=email)
+    db.session.commit()
+    if form.download.data:
+        response = Response(json.dumps(extracted, ensure_ascii=False, indent=2), mimetype="application/json")
+        response.headers["Content-Disposition"] = "attachment; filename=register-extract.json"
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    erase_form = EraseForm(formdata=None, data={"email": email})
+    return render_template("admin/privacy_extract.html", extract=extracted, found=found, erase_form=erase_form)
+
+
+@bp.post("/privacy/erase")
+@allow(Role.admin)
+def privacy_erase():
+    form = EraseForm()
+    if not form.validate():
+        return render_template("admin/privacy.html", form=PersonForm(formdata=None)), 400
+    email = subject_rights.normalise(form.email.data)
+    if current_user.email == email:
+        flash(_("You cannot erase yourself."), "error")
+        return render_template("admin/privacy.html", form=PersonForm(formdata=None)), 400
+    found = subject_rights.holds_anything(subject_rights.extract(email))
+    if not form.confirmed.data or not found:
+        if form.asked.data and found:
+            form.confirmed.errors = [_("Tick the box to confirm the erasure.")]
+        form.asked.data = "1"
+        return render_template("admin/privacy_erase.html", form=form, found=found), 400 if form.errors else 200
+    counts = subject_rights.erase(email)
+    audit.record("erase", counts, actor=current_user, email=email)
+    db.session.commit()
+    flash(_("The person's data are erased; what they reported stays, anonymised."), "success")
+    return redirect(url_for("admin.privacy_audit"))
+
+
+@bp.get("/privacy/audit")
+@allow(Role.admin)
+def privacy_audit():
+    return render_template("admin/privacy_audit.html", entries=audit.entries(), labels=COUNT_LABELS)
