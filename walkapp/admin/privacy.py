@@ -34,6 +34,23 @@ COUNT_LABELS = {
     "key_usage": _l("API key usage counts deleted"),
 }
 
+# The fields of a register extract (privacy/subject_rights.extract), for the readable page.
+FIELD_LABELS = {
+    "id": _l("Identifier"), "name": _l("Name"), "email": _l("E-mail address"), "role": _l("Role"),
+    "guest": _l("Guest"), "organisation": _l("Organisation"), "language": _l("Language"),
+    "active": _l("Can sign in"), "created_at": _l("Created"), "last_login_at": _l("Last signed in"),
+    "anonymised_at": _l("Anonymised"), "api_tokens": _l("API tokens"), "sign_in_links": _l("Sign-in links"),
+    "expires_at": _l("Expires"), "used_at": _l("Used"), "revoked_at": _l("Revoked"),
+    "last_used_at": _l("Last used"), "walk_id": _l("Walk number"), "walk": _l("Walk"),
+    "walk_starts_at": _l("Walk starts"), "joined_at": _l("Joined"), "category": _l("Category"),
+    "description": _l("Description"), "address": _l("Address"), "lat": _l("Latitude"),
+    "lon": _l("Longitude"), "status": _l("Status"), "observation_id": _l("Observation number"),
+    "action": _l("Action"), "comment": _l("Comment"), "public": _l("Public"), "contact": _l("Contact details"),
+    "first_name": _l("First name"), "last_name": _l("Last name"), "phone": _l("Phone"),
+    "device_id": _l("Device id"), "account_id": _l("Account id"), "subject": _l("Subject"),
+    "sent_at": _l("Sent"), "title": _l("Title"),
+}
+
 
 @bp.get("/privacy")
 @allow(Role.admin)
@@ -58,7 +75,8 @@ def privacy_extract():
         response.headers["Cache-Control"] = "no-store"
         return response
     erase_form = EraseForm(formdata=None, data={"email": email})
-    return render_template("admin/privacy_extract.html", extract=extracted, found=found, erase_form=erase_form)
+    return render_template("admin/privacy_extract.html", extract=extracted, found=found, erase_form=erase_form,
+                           fields=FIELD_LABELS)
 
 
 @bp.post("/privacy/erase")
