@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 
-import pytest
 from sqlalchemy import Text, cast, select
 
 from walkapp import photos
 from walkapp.extensions import db
 from walkapp.models import (
     ApiKey, ApiKeyUsage, ApiToken, Event, Follower, LoginFailure, LoginLink, Observation, OutboxMail,
-    Participant, Photo, PrivacyAudit, Role, Source, Status, User, Walk, WalkStatus,
+    Participant, PrivacyAudit, Role, Source, Status, User, Walk, WalkStatus,
 )
 from walkapp.privacy import audit
 
@@ -145,6 +144,25 @@ def test_retention_leaves_no_aged_personal_data(app, runner):
         store = photos.storage()
         assert not store.exists(planted["unpublished"], "display") and store.exists(planted["published"], "display")
         assert [e.action for e in db.session.scalars(select(PrivacyAudit))] == ["retention"]
+
+
+def test_retention_and_erasure_keep_the_record_and_the_figures(app, runner, users, client, auth):
+    """The observations' export and the lägesbild's figures read the same before and after."""
+    from walkapp.situation import stats
+
+    plant(app)
+
+    def record():
+        with app.test_request_context():
+            scope = stats.Scope(LONG_AGO.date() - timedelta(days=1), NOW.date())
+            figures = stats.lagesbild(scope, NOW.date())
+        return client.get("/export/observations.csv").get_data(as_text=True), figures
+
+    auth.login_as(Role.coordinator)
+    before = record()
+    run(runner, "retention")
+    run(runner, "personal-data", "erase", BERTIL["email"], "--yes")
+    assert record() == before
 
 
 def test_retention_dry_run_changes_nothing_and_second_run_is_a_no_op(app, runner):

@@ -115,9 +115,9 @@ def extract(email: str) -> dict[str, Any]:
 def erase(email: str) -> dict[str, int]:
     """Erase the person with this address (GDPR art. 17); the caller commits. Returns what changed."""
     email = normalise(email)
-    users = [user for user in people(email) if user.anonymised_at is None or user.email or user.name]
-    ids = [user.id for user in people(email)]
-    counts = {"accounts": len(users)}
+    users = people(email)
+    ids = [user.id for user in users]
+    counts = {"accounts": sum(user.anonymised_at is None for user in users)}
     for user in users:
         anonymise_user(user)
     counts["participant_emails"] = db.session.execute(
