@@ -183,6 +183,7 @@ POST_EXPECTED = {
     "admin.revoke_api_key": (LOGIN, DENIED, DENIED, DENIED, DONE),
     "admin.privacy_extract": (LOGIN, DENIED, DENIED, DENIED, INVALID),  # no address given
     "admin.privacy_erase": (LOGIN, DENIED, DENIED, DENIED, INVALID),
+    "admin.privacy_audit": (LOGIN, DENIED, DENIED, DENIED, INVALID),
     "admin.toggle_member": (LOGIN, DENIED, DENIED, DONE, DONE),
     "admin.toggle_organisation": (LOGIN, DENIED, DENIED, DONE, DONE),
     "admin.toggle_user": (LOGIN, DENIED, DENIED, DENIED, DONE),

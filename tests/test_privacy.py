@@ -276,6 +276,9 @@ def test_admin_extract_page_json_and_erasure(app, client, users, auth):
     assert done.status_code == 302 and found(app, [ANNA["name"], ANNA["email"]]) == []
     log = client.get("/admin/privacy/audit").get_data(as_text=True)
     assert "Radering" in log and "Registerutdrag" in log and ANNA["email"] not in log
+    hers = client.post("/admin/privacy/audit", data={"email": ANNA["email"].upper()}).get_data(as_text=True)
+    nobody = client.post("/admin/privacy/audit", data={"email": "nobody@example.se"}).get_data(as_text=True)
+    assert hers.count('class="card"') == 3 and "Inget registrerat" in nobody  # show, download, erase
     detail = client.get(f"/observations/{planted['anna_obs']}").get_data(as_text=True)
     assert "anonymiserad" in detail
 

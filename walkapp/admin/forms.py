@@ -163,3 +163,8 @@ class EraseForm(FlaskForm):
     email = EmailField(_l("E-mail address"), validators=[DataRequired(), Email(), Length(max=254)])
     confirmed = BooleanField(_l("I have checked that the request comes from this person; erase their data."))
     asked = HiddenField()  # set on the confirmation page: an unticked box there is an error
+
+
+class AuditSearchForm(FlaskForm):
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Email(), Length(max=254)])
+    search = SubmitField(_l("Show this person's entries"))

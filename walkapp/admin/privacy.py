@@ -3,7 +3,7 @@
 never put in a URL (which would land in logs and browser history)."""
 import json
 
-from flask import Response, flash, redirect, render_template, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -13,7 +13,7 @@ from ..extensions import db
 from ..models import Role
 from ..privacy import audit, subject_rights
 from . import bp
-from .forms import EraseForm, PersonForm
+from .forms import AuditSearchForm, EraseForm, PersonForm
 
 # What the counts in the audit log's entries mean (privacy/subject_rights.erase, privacy/retention.RULES).
 COUNT_LABELS = {
@@ -102,7 +102,13 @@ def privacy_erase():
     return redirect(url_for("admin.privacy_audit"))
 
 
-@bp.get("/privacy/audit")
+@bp.route("/privacy/audit", methods=["GET", "POST"])
 @allow(Role.admin)
 def privacy_audit():
-    return render_template("admin/privacy_audit.html", entries=audit.entries(), labels=COUNT_LABELS)
+    """The newest entries; posted an address, only the entries about it (found by its keyed hash)."""
+    form = AuditSearchForm() if request.method == "POST" else AuditSearchForm(formdata=None)
+    if request.method == "POST" and not form.validate():
+        return render_template("admin/privacy_audit.html", entries=[], labels=COUNT_LABELS, form=form), 400
+    email = subject_rights.normalise(form.email.data) if form.email.data else None
+    return render_template("admin/privacy_audit.html", entries=audit.entries(email), labels=COUNT_LABELS,
+                           form=form, searched=email)
