@@ -289,3 +289,13 @@ def test_admin_cannot_erase_themselves(app, client, users, auth):
     assert response.status_code == 400
     with app.app_context():
         assert db.session.get(User, users[Role.admin]).anonymised_at is None
+
+
+def test_retention_follows_the_configured_plan(app_factory):
+    """Limits longer than the planted data's age: nothing is due."""
+    app = app_factory(RETENTION_CLOSED_ITEM_MONTHS=120, RETENTION_WALK_GUEST_MONTHS=120,
+                      RETENTION_UNPUBLISHED_PHOTO_MONTHS=120, RETENTION_LOG_DAYS=3650)
+    plant(app)
+    before = dump(app)
+    output = run(app.test_cli_runner(), "retention")
+    assert dump(app) == before and all(line.split()[0] == "0" for line in output.splitlines()[1:])
