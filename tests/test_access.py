@@ -48,6 +48,8 @@ EXPECTED = {
     "public.walk": (OK, OK, OK, OK, OK),
     "public.photo": (HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN),  # the photo is not public
     "admin.api_keys": (LOGIN, DENIED, DENIED, DENIED, OK),
+    "admin.privacy": (LOGIN, DENIED, DENIED, DENIED, OK),
+    "admin.privacy_audit": (LOGIN, DENIED, DENIED, DENIED, OK),
     "situation.dashboard": (LOGIN, DENIED, DENIED, OK, OK),
     "exchange.export_csv": (LOGIN, DENIED, DENIED, OK, OK),
     "exchange.export_geojson": (LOGIN, DENIED, DENIED, OK, OK),
@@ -143,6 +145,9 @@ POST_EXPECTED = {
     "admin.edit_organisation": (LOGIN, DENIED, DENIED, INVALID, INVALID),  # a new one needs a name
     "admin.edit_user": (LOGIN, DENIED, DENIED, DENIED, INVALID),
     "admin.revoke_api_key": (LOGIN, DENIED, DENIED, DENIED, DONE),
+    "admin.privacy_extract": (LOGIN, DENIED, DENIED, DENIED, INVALID),  # no address given
+    "admin.privacy_erase": (LOGIN, DENIED, DENIED, DENIED, INVALID),
+    "admin.privacy_audit": (LOGIN, DENIED, DENIED, DENIED, INVALID),
     "admin.toggle_member": (LOGIN, DENIED, DENIED, DONE, DONE),
     "admin.toggle_organisation": (LOGIN, DENIED, DENIED, DONE, DONE),
     "admin.toggle_user": (LOGIN, DENIED, DENIED, DENIED, DONE),

@@ -15,7 +15,8 @@ from walkapp import policy
 
 PACKAGE = Path(__file__).resolve().parent.parent / "walkapp"
 # Blueprint packages: walkapp/<name>/__init__.py. Everything else directly in walkapp/ is core.
-BLUEPRINTS = frozenset(p.parent.name for p in PACKAGE.glob("*/__init__.py") if p.parent.name != "migrations")
+# Subpackages that are blueprints (they define one); others, such as privacy/, are core domain packages.
+BLUEPRINTS = frozenset(p.parent.name for p in PACKAGE.glob("*/__init__.py") if "Blueprint(" in p.read_text())
 # The app factory is the one core module that wires blueprints in: that is its job.
 COMPOSITION_ROOT = PACKAGE / "__init__.py"
 # Function-level imports of walkapp modules that are truly needed (with why); ideally none.

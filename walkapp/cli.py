@@ -8,6 +8,7 @@ then with a one-line error.
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -25,6 +26,7 @@ from .backup import BackupError, restore_backup, write_backup
 from .categories import seed_default_categories
 from .extensions import db
 from .models import ApiKey, ApiToken, Organisation, Role, User, utcnow
+from .privacy import audit, retention, subject_rights
 from .tokens import create_api_key, create_token
 
 
@@ -172,6 +174,51 @@ def create_api_key_command(name: str, per_hour: int) -> None:
     click.echo(plain)
 
 
+@click.command("retention")
+@click.option("--dry-run", is_flag=True, help="Only list what is due; change nothing.")
+@with_appcontext
+def retention_command(dry_run: bool) -> None:
+    """Apply the retention plan (RETENTION_* settings): run it daily from cron."""
+    counts = retention.run(dry_run=dry_run)
+    click.echo("Dry run: nothing is changed." if dry_run else "Retention applied.")
+    for rule in retention.RULES:  # counts only: nothing personal goes to cron's mail
+        click.echo(f"  {counts[rule.name]:>6}  {rule.description}")
+
+
+@click.group("personal-data")
+def personal_data_group() -> None:
+    """Register extracts (GDPR art. 15) and erasure (art. 17) by e-mail address."""
+
+
+@personal_data_group.command("export")
+@click.argument("email")
+@with_appcontext
+def personal_data_export_command(email: str) -> None:
+    """Print every personal datum held about EMAIL as JSON."""
+    email = validate_email_or_fail(email)
+    extracted = subject_rights.extract(email)
+    audit.record("export", {"found": int(subject_rights.holds_anything(extracted))}, via="cli", email=email)
+    db.session.commit()
+    click.echo(json.dumps(extracted, ensure_ascii=False, indent=2))
+
+
+@personal_data_group.command("erase")
+@click.argument("email")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def personal_data_erase_command(email: str, yes: bool) -> None:
+    """Erase EMAIL's personal data; what they reported stays, anonymised."""
+    email = validate_email_or_fail(email)
+    if not subject_rights.holds_anything(subject_rights.extract(email)):
+        raise click.ClickException(f"Nothing is held about {email}.")
+    if not yes:
+        click.confirm(f"Erase every personal datum of {email}? This cannot be undone", abort=True)
+    counts = subject_rights.erase(email)
+    audit.record("erase", counts, via="cli", email=email)
+    db.session.commit()
+    click.echo("Erased: " + ", ".join(f"{name} {n}" for name, n in counts.items()) + ".")
+
+
 @click.command("upgrade")
 @click.option("-d", "--directory", default=None, help="Migration script directory.")
 @click.option("--sql", is_flag=True, help="Print the SQL instead of running it (no copy is made).")
@@ -244,7 +291,8 @@ db_group = click.Group(
 
 COMMANDS = (create_user_command, seed_categories_command, create_token_command,
             revoke_token_command, send_mail_command, send_reminders_command,
-            create_api_key_command, backup_command, restore_command, db_group)
+            create_api_key_command, backup_command, restore_command, retention_command, personal_data_group,
+            db_group)
 for _command in COMMANDS:
     main.add_command(_command)
 

@@ -125,6 +125,16 @@ class Defaults:
     S3_ENDPOINT_URL = None
     S3_REGION = None
     S3_PREFIX = ""
+    # Retention plan (gallring), applied by `walkapp retention` (privacy/retention.py); the privacy
+    # notice shows these. Months after an item closed: its residents' reporter links, followers and
+    # Open311 contact fields are anonymised.
+    RETENTION_CLOSED_ITEM_MONTHS = 12
+    # Months after a walk's day: its guests' names and the participants' e-mail addresses go.
+    RETENTION_WALK_GUEST_MONTHS = 6
+    # Months after an item closed: its photos that were never published are deleted (files and rows).
+    RETENTION_UNPUBLISHED_PHOTO_MONTHS = 6
+    # Days: sent or failed mails, used or expired sign-in links, rate counts and key usage.
+    RETENTION_LOG_DAYS = 30
 
 
 # What walkapp creates holds personal data (database, photos) or signs sessions

@@ -218,8 +218,20 @@ class User(UserMixin, db.Model):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # Set when the person's data were erased (privacy/): the row stays, without name or e-mail, so that
+    # their observations, history and walk participation keep counting; shown as "anonymised".
+    anonymised_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
     organisation: Mapped[Optional[Organisation]] = relationship(back_populates="members")
+
+    @property
+    def display_name(self) -> str:
+        """The name to show anywhere a person is named: "anonymised" once erased."""
+        if self.anonymised_at is not None:
+            from flask_babel import gettext
+
+            return gettext("anonymised")
+        return self.name
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
@@ -535,3 +547,18 @@ class SituationReport(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
     created_by: Mapped[Optional[User]] = relationship()
+
+
+class PrivacyAudit(db.Model):
+    """Who exported or erased a person's data, and each retention run that changed something
+    (privacy/audit.py). The person is named only by a keyed hash of their e-mail address."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    via: Mapped[str] = mapped_column(String(10))  # "web" or "cli"
+    action: Mapped[str] = mapped_column(String(20))  # export, erase, retention
+    subject_hash: Mapped[Optional[str]] = mapped_column(String(64), index=True)
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    actor: Mapped[Optional[User]] = relationship()

@@ -64,7 +64,7 @@ def notify_coordinator(obs: Observation, event: Event, organisation_name: str) -
         mail.queue(
             user.email, "task_update", user.locale, dedupe_key=f"event:{event.id}:{user.email}",
             name=user.name, obs=obs, category=_category(obs, user.locale), action=event.action,
-            actor=event.actor.name if event.actor else "", organisation=organisation_name,
+            actor=event.actor.display_name if event.actor else "", organisation=organisation_name,
             comment=event.comment, url=mail.site_url("observations.detail", obs_id=obs.id),
         )
 

@@ -397,6 +397,19 @@ def save_photos(observation, processed: list[ProcessedPhoto], uploader,
     return photos
 
 
+def delete_photos(photos: list[Photo]) -> None:
+    """Delete these photos' files and rows, and commit.
+
+    The files go first: should the commit then fail, the rows stay and a second try finishes the
+    job, whereas the other order could leave files that no row names (and nothing would remove).
+    """
+    store = storage()
+    for photo in photos:
+        store.delete(photo.storage_key)
+        db.session.delete(photo)
+    db.session.commit()
+
+
 def send(photo: Photo, rendition: str):
     """A stored rendition as an HTTP response, after the caller's permission check.
 

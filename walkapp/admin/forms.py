@@ -3,6 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
+    HiddenField,
     PasswordField,
     SelectChoice,
     SelectField,
@@ -146,3 +147,22 @@ class ApiKeyForm(FlaskForm):
     def validate_name(self, field):
         if db.session.scalar(db.select(ApiKey).filter_by(name=field.data.strip())) is not None:
             raise ValidationError(_l("A key with this name already exists."))
+
+
+class PersonForm(FlaskForm):
+    """A data subject, by e-mail address: for a register extract or an erasure."""
+
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Email(), Length(max=254)])
+    show = SubmitField(_l("Show register extract"))
+    download = SubmitField(_l("Download as JSON"))
+
+
+class EraseForm(FlaskForm):
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Email(), Length(max=254)])
+    confirmed = BooleanField(_l("I have checked that the request comes from this person; erase their data."))
+    asked = HiddenField()  # set on the confirmation page: an unticked box there is an error
+
+
+class AuditSearchForm(FlaskForm):
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Email(), Length(max=254)])
+    search = SubmitField(_l("Show this person's entries"))

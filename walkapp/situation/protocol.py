@@ -118,7 +118,7 @@ def build(walk: Walk, public: bool, lang: str) -> Protocol:
     ).all()
     by_role: dict[str, list[str]] = {}
     for participant in participants:
-        by_role.setdefault(participant.role_label, []).append(participant.user.name)
+        by_role.setdefault(participant.role_label, []).append(participant.user.display_name)
     roles = [(str(PARTICIPANT_ROLES.get(code, code)), len(names), [] if public else sorted(names))
              for code, names in sorted(by_role.items())]
     counts = Counter(item.state for item in items)

@@ -185,5 +185,5 @@ def view(report: SituationReport, public: bool, lang: str) -> ReportView:
         hotspots=hotspots, top_places=hotspots[:HOTSPOT_ROWS],
         sources_used=[source_label(code) for code in report.sources_used],
         sources_unused=[str(label) for source, label in SOURCE.items() if source.value not in used],
-        author=None if public or report.created_by is None else report.created_by.name,
+        author=None if public or report.created_by is None else report.created_by.display_name,
     )
