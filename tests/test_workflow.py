@@ -5,7 +5,7 @@ import pytest
 
 from walkapp import workflow
 from walkapp.extensions import db
-from walkapp.models import Event, Kind, Organisation, Photo, Priority, Role, Status, User
+from walkapp.models import Event, EventKind, Kind, Organisation, Photo, Priority, Role, Status, User
 from walkapp.workflow import Action, MoveInput, WorkflowError
 
 from .factories import make_observation
@@ -191,3 +191,13 @@ def test_overdue_and_default_due_dates(world):
     assert not workflow.is_overdue(obs, today=date(2026, 11, 25))
     assert workflow.default_due_date(Priority.high, date(2026, 11, 25)) == date(2026, 12, 2)
     assert workflow.default_due_date(Priority.low, date(2026, 11, 25)) == date(2027, 2, 23)
+
+
+def test_history_records_only_known_event_kinds(app):
+    """An event's action is a move or an EventKind, stored as the same plain text as before."""
+    with app.app_context():
+        assert Event(action=EventKind.comment).action == "comment"
+        assert Event(action=Action.fix).action == "fix"
+        assert type(Event(action=EventKind.published).action) is str
+        with pytest.raises(ValueError):
+            Event(action="assigned")  # a state's name is not a move
