@@ -113,6 +113,21 @@ class Defaults:
     OFFLINE_TILE_BUDGET = 500
     # Default days to the due date, by priority.
     DUE_DAYS = {"high": 7, "normal": 30, "low": 90}
+    # Retention plan (gallring, `walkapp retention`); the privacy notice quotes these periods.
+    RETENTION_CLOSED_ITEM_MONTHS = 24      # reporters', followers' and Open311 contact data of closed items
+    RETENTION_WALK_GUEST_MONTHS = 3        # guest accounts and participant e-mails after a walk ended
+    RETENTION_UNPUBLISHED_PHOTO_MONTHS = 12  # unpublished photos of closed items
+    RETENTION_LOG_DAYS = 90                # sent mails, sign-in links, failed sign-ins, key usage
+    # Privacy notice and accessibility statement (/integritet, /tillganglighet). Free texts take a
+    # string or a {"sv": ..., "en": ...} mapping. CONTROLLER_NAME defaults to MUNICIPALITY.
+    CONTROLLER_NAME = None
+    CONTROLLER_CONTACT = None      # e.g. "kommunen@example.se, 0611-34 80 00"
+    DPO_CONTACT = None             # the data protection officer, e.g. "dataskyddsombud@example.se"
+    ACCESSIBILITY_CONTACT = None   # where to report an accessibility problem; default CONTROLLER_CONTACT
+    ACCESSIBILITY_ASSESSED = "2026-12-03"  # date of the latest self-assessment (ISO)
+    ACCESSIBILITY_GAPS = []        # extra known gaps, each a text as above
+    PRIVACY_EXTRA = None           # an extra paragraph at the end of the privacy notice
+    ACCESSIBILITY_EXTRA = None     # an extra paragraph at the end of the accessibility statement
 
 
 # What walkapp creates holds personal data (database, photos) or signs sessions
