@@ -51,3 +51,16 @@ def test_report_form_warns_about_personal_data_and_still_sends(pages, live_serve
         obs = db.session.scalar(db.select(Observation).where(Observation.description.like("Ring mig%")))
         assert obs.may_hold_personal_data is True
     assert page.js_errors == []
+
+
+def test_statements_fit_a_phone_in_both_languages(pages, live_server):
+    page = pages("phone")
+    for lang in ("sv", "en"):
+        for path, heading in (("/integritet", ("Integritetsmeddelande", "Privacy notice")),
+                              ("/tillganglighet", ("Tillgänglighetsredogörelse", "Accessibility statement"))):
+            page.goto(live_server.url + path)
+            expect(page.get_by_role("heading", level=1)).to_have_text(heading[lang == "en"])
+            assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), (lang, path)
+        page.locator("summary").click()
+        page.get_by_role("button", name="English").click()
+        page.wait_for_load_state()
