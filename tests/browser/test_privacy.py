@@ -60,7 +60,8 @@ def test_statements_fit_a_phone_in_both_languages(pages, live_server):
                               ("/tillganglighet", ("Tillgänglighetsredogörelse", "Accessibility statement"))):
             page.goto(live_server.url + path)
             expect(page.get_by_role("heading", level=1)).to_have_text(heading[lang == "en"])
-            assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), (lang, path)
+            width = page.viewport_size["width"]  # a phone widens its layout viewport to fit what overflows
+            assert page.evaluate("document.documentElement.scrollWidth") <= width, (lang, path)
         page.locator("summary").click()
         page.get_by_role("button", name="English").click()
         page.wait_for_load_state()
