@@ -47,6 +47,9 @@ def test_report_form_warns_about_personal_data_and_still_sends(pages, live_serve
     send(page)  # a warning, not a block
     page.wait_for_url(re.compile(rf"/walks/{walk_id}$"))
     expect(page.get_by_text(THANKS)).to_be_visible()
+    page.wait_for_load_state("networkidle")  # the list is drawn again by observation-map.js
+    # ... with the server's short date style: "3 dec. 2026 07:00"
+    expect(page.locator("#obs-list .obs-item").first).to_contain_text(re.compile(r"· \d{1,2} [a-zåäö]{3}\.? \d{4} \d{2}:\d{2}"))
     with live_server.app.app_context():
         obs = db.session.scalar(db.select(Observation).where(Observation.description.like("Ring mig%")))
         assert obs.may_hold_personal_data is True
