@@ -1,7 +1,7 @@
 """Does a free text look like it holds personal data? (issue 13: fewer personal data coming in)
 
-Three patterns, kept few on purpose; static/js/report.js mirrors them word for word so that the
-report form warns before sending what the server then marks for review:
+Three patterns, kept few on purpose; static/js/report.js mirrors them (Unicode letters and digits as
+Python's regex does) so that the report form warns before sending what the server then marks for review:
 
 * a Swedish personnummer or samordningsnummer: YYMMDD-XXXX, YYMMDD+XXXX, YYMMDDXXXX, YYYYMMDD-XXXX or
   YYYYMMDDXXXX, with a real month, a day 01–31 (61–91 for a samordningsnummer) and a valid Luhn
