@@ -81,3 +81,5 @@ def test_inbox_shows_the_badge_and_filters_on_it(app, client, users, auth):
     page = client.get("/inbox?personal=1").get_data(as_text=True)
     assert f"/observations/{flagged}" in page and f"/observations/{plain}\"" not in page
     assert 'id="f-personal" name="personal" value="1" checked' in page
+    assert "Kan innehålla personuppgifter" in client.get(f"/observations/{flagged}").get_data(as_text=True)
+    assert "Kan innehålla personuppgifter" not in client.get(f"/observations/{plain}").get_data(as_text=True)
