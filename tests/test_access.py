@@ -16,6 +16,8 @@ OK, LOGIN, DENIED, API_LOGIN, REDIRECT, HIDDEN = 200, 302, 403, 401, 302, 404
 # endpoint: expected status for anonymous, walker, responder, coordinator, admin
 EXPECTED = {
     "main.home": (OK, OK, OK, OK, OK),
+    "main.privacy": (OK, OK, OK, OK, OK),
+    "main.accessibility": (OK, OK, OK, OK, OK),
     "auth.login": (OK, 302, 302, 302, 302),  # signed-in users go home
     "admin.index": (LOGIN, DENIED, DENIED, OK, OK),
     "admin.users": (LOGIN, DENIED, DENIED, DENIED, OK),

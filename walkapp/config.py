@@ -135,6 +135,16 @@ class Defaults:
     RETENTION_UNPUBLISHED_PHOTO_MONTHS = 6
     # Days: sent or failed mails, used or expired sign-in links, rate counts and key usage.
     RETENTION_LOG_DAYS = 30
+    # Privacy notice and accessibility statement (/integritet, /tillganglighet). Free texts take a
+    # string or a {"sv": ..., "en": ...} mapping. CONTROLLER_NAME defaults to MUNICIPALITY.
+    CONTROLLER_NAME = None
+    CONTROLLER_CONTACT = None      # e.g. "kommunen@example.se, 0611-34 80 00"
+    DPO_CONTACT = None             # the data protection officer, e.g. "dataskyddsombud@example.se"
+    ACCESSIBILITY_CONTACT = None   # where to report an accessibility problem; default CONTROLLER_CONTACT
+    ACCESSIBILITY_ASSESSED = "2026-12-03"  # date of the latest self-assessment (ISO)
+    ACCESSIBILITY_GAPS = []        # extra known gaps, each a text as above
+    PRIVACY_EXTRA = None           # an extra paragraph at the end of the privacy notice
+    ACCESSIBILITY_EXTRA = None     # an extra paragraph at the end of the accessibility statement
 
 
 # What walkapp creates holds personal data (database, photos) or signs sessions

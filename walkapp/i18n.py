@@ -35,12 +35,41 @@ def local_today() -> date:
     return datetime.now(local_zone()).date()
 
 
+# One date style per language, short and long (issue 15): day, month, year in that order in both
+# languages, the month as a word, the time on a 24-hour clock in the municipality's zone.
+#   sv: "2 dec. 2026", "2 december 2026", "2 dec. 2026 15:00", "2 december 2026 15:00"
+#   en: "2 Dec 2026",  "2 December 2026", "2 Dec 2026 15:00",  "2 December 2026 15:00"
+# "full" (posters) adds the weekday. Babel's own "short"/"medium" styles differ per page and per
+# language ("2026-12-02", "12/16/26"), so they are not used; the filters map them to ours.
+DATE_PATTERNS = {"short": "d MMM y", "long": "d MMMM y", "full": "EEEE d MMMM y"}
+STYLE_OF = {"short": "short", "medium": "short", "long": "long", "full": "full"}
+MONTH_PATTERN = "MMM y"
+DECIMAL_PATTERN = "#,##0.0"  # one decimal, the language's decimal sign: sv "41,5", en "41.5"
+
+
+def fmt_date(value, style: str = "short") -> str:
+    """A date (or the local day of a datetime) in the language's short or long style."""
+    if value is None or value == "":
+        return ""
+    return format_date(value, DATE_PATTERNS[STYLE_OF.get(style, "short")])
+
+
+def fmt_datetime(value, style: str = "short") -> str:
+    """A moment in the municipality's time zone: the date style, then "HH:mm"."""
+    if value is None or value == "":
+        return ""
+    return format_datetime(value, DATE_PATTERNS[STYLE_OF.get(style, "short")] + " HH:mm")
+
+
+def fmt_decimal(value, pattern: str = DECIMAL_PATTERN) -> str:
+    """A figure with one decimal and the language's decimal sign ("41,5" in Swedish); "–" for none."""
+    return "–" if value is None else format_decimal(value, format=pattern)
+
+
 def month_label(key: str) -> str:
     """A calendar month "YYYY-MM" as the language writes a month and year ("dec. 2026")."""
-    from babel.dates import format_skeleton
-
     year, month = (int(part) for part in key.split("-"))
-    return format_skeleton("yMMM", date(year, month, 1), locale=get_locale() or "sv")
+    return format_date(date(year, month, 1), MONTH_PATTERN)
 
 
 def current_language() -> str:
@@ -53,9 +82,9 @@ def init_app(app) -> None:
         language_names=LANGUAGE_NAMES,
     )
     app.jinja_env.filters.update(
-        date=lambda value, fmt="medium": format_date(value, fmt) if value else "",
-        datetime=lambda value, fmt="medium": format_datetime(value, fmt) if value else "",
-        number=lambda value: format_decimal(value) if value is not None else "",
+        date=fmt_date,
+        datetime=fmt_datetime,
+        number=lambda value: fmt_decimal(value) if value is not None else "",
         month=month_label,
     )
     app.jinja_env.add_extension("jinja2.ext.i18n")

@@ -24,12 +24,14 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from sqlalchemy.types import TypeDecorator
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from . import personal_data
 from .extensions import db
 
 
@@ -356,6 +358,9 @@ class Observation(db.Model):
     organisation_id: Mapped[Optional[int]] = mapped_column(ForeignKey("organisation.id"), index=True)
     due_date: Mapped[Optional[date]] = mapped_column(Date)
     is_public: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The description looks like it holds a personnummer, phone number or e-mail address
+    # (personal_data.py): set whenever the description is set, shown in the inbox for review.
+    may_hold_personal_data: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     duplicate_of_id: Mapped[Optional[int]] = mapped_column(ForeignKey("observation.id"))
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
@@ -376,6 +381,11 @@ class Observation(db.Model):
     events: Mapped[list["Event"]] = relationship(
         back_populates="observation", order_by="Event.id", cascade="all, delete-orphan"
     )
+
+    @validates("description")
+    def _check_personal_data(self, key, value):
+        self.may_hold_personal_data = personal_data.looks_personal(value)
+        return value
 
     # SQLAlchemy's own optimistic locking: every UPDATE checks and bumps version.
     __mapper_args__ = {"version_id_col": version}

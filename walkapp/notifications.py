@@ -32,7 +32,7 @@ def notify_assigned(obs: Observation, event: Event) -> None:
         mail.queue(
             user.email, "task_assigned", user.locale, dedupe_key=f"event:{event.id}:{user.email}",
             name=user.name, obs=obs, category=_category(obs, user.locale), priority=priority,
-            due=obs.due_date.isoformat(), comment=event.comment if event.visibility is Visibility.public else "",
+            due=obs.due_date, comment=event.comment if event.visibility is Visibility.public else "",
             url=signin_links.for_task(user, task_url(obs)),
         )
     contact = obs.organisation.email
@@ -40,7 +40,7 @@ def notify_assigned(obs: Observation, event: Event) -> None:
         mail.queue(
             contact, "task_assigned", None, dedupe_key=f"event:{event.id}:{contact}",
             name=obs.organisation.name, obs=obs, category=_category(obs, None),
-            priority=str(PRIORITY[obs.priority]), due=obs.due_date.isoformat(), comment="",
+            priority=str(PRIORITY[obs.priority]), due=obs.due_date, comment="",
             url=mail.site_url("auth.request_link"),
         )
 

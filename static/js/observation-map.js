@@ -42,9 +42,13 @@
     if (text != null) node.textContent = text;
     return node;
   }
+  // The server's short style (walkapp/i18n.py): "2 dec. 2026 15:00" / "2 Dec 2026 15:00".
   function when(iso) {
-    return new Date(iso).toLocaleString(document.documentElement.lang === "en" ? "en-GB" : "sv-SE",
-      { dateStyle: "short", timeStyle: "short" });
+    var parts = {};
+    new Intl.DateTimeFormat(document.documentElement.lang === "en" ? "en-GB" : "sv-SE",
+      { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23" })
+      .formatToParts(new Date(iso)).forEach(function (part) { parts[part.type] = part.value; });
+    return parts.day + " " + parts.month + " " + parts.year + " " + parts.hour + ":" + parts.minute;
   }
   function popup(p) {
     var box = el("div", "popup");

@@ -67,7 +67,7 @@
   function reportName(r) {
     var label = r.label || {};
     var time = new Date(r.savedAt).toLocaleTimeString(document.documentElement.lang || undefined,
-                                                       { hour: "2-digit", minute: "2-digit" });
+                                                       { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
     var name = fill(text("name"), { category: label.category || "", time: time });
     var words = (label.text || "").trim().split(/\s+/).filter(Boolean);
     if (words.length) name += " " + fill(text("quote"), { text: words.slice(0, 6).join(" ") + (words.length > 6 ? " …" : "") });

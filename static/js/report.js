@@ -316,7 +316,50 @@
     send(form.dataset.api, formData(true), finished, true);
   });
 
+  // ---- personal data in the description: warn, never block -----------------
+  // The same three patterns as walkapp/personal_data.py (see there), which marks the item on the server.
+  var PERSONNUMMER = /(?<![\d+-])(?:\d{2})?(\d{6})[-+]?(\d{4})(?![\d-])/g;
+  var PHONE = /(?<![\p{L}\p{N}_+])(?:\+46[ -]?|0)\d(?:[ -]?\d){6,8}(?![\d-])/gu;
+  var EMAIL = /[\p{L}\p{N}_.+-]+@[\p{L}\p{N}_-]+(?:\.[\p{L}\p{N}_-]+)*\.[A-Za-z]{2,}/u;
+  var DATE_LIKE = /^\d{2}[-.]\d{2}[-.]\d{4}$/;
+  function luhnOk(digits) {
+    var total = 0;
+    for (var i = 0; i < digits.length; i++) {
+      var v = parseInt(digits[i], 10) * (i % 2 === 0 ? 2 : 1);
+      total += v > 9 ? v - 9 : v;
+    }
+    return total % 10 === 0;
+  }
+  function findings(text) {
+    var found = [];
+    if (Array.from(text.matchAll(PERSONNUMMER)).some(function (m) {
+      var month = parseInt(m[1].slice(2, 4), 10), day = parseInt(m[1].slice(4, 6), 10);
+      return month >= 1 && month <= 12 && ((day >= 1 && day <= 31) || (day >= 61 && day <= 91)) && luhnOk(m[1] + m[2]);
+    })) found.push("personnummer");
+    if (Array.from(text.matchAll(PHONE)).some(function (m) { return !DATE_LIKE.test(m[0]); })) found.push("phone");
+    if (EMAIL.test(text)) found.push("email");
+    return found;
+  }
+  var warning = $("personal-warning"), warned = "";
+  function checkPersonal() {
+    var kinds = findings($("description").value).map(function (k) { return msg(k); });
+    var text = kinds.length ? msg("personal", { what: kinds.length > 1
+      ? kinds.slice(0, -1).join(", ") + " " + msg("and") + " " + kinds[kinds.length - 1] : kinds[0] }) : "";
+    if (text === warned) return;  // a live region speaks on every change: only change it when the finding does
+    warned = text;
+    warning.textContent = "";
+    if (text) { var p = document.createElement("p"); p.className = "flash warning"; p.textContent = text; warning.append(p); }
+  }
+  var personalTimer = null;
+  $("description").addEventListener("input", function () {
+    clearTimeout(personalTimer);
+    personalTimer = setTimeout(checkPersonal, 400);
+  });
+  $("description").addEventListener("change", checkPersonal);
+  checkPersonal();
+
   form.addEventListener("submit", function (e) {
+    checkPersonal();
     if (editing) {
       // A normal post to the edit page, with the collected photos put back in the input.
       if (window.DataTransfer) {

@@ -1,7 +1,7 @@
 """One filter language for observation lists: the inbox, its map and the JSON API.
 
 Filters live in the query string (bookmarkable, shareable): status, category,
-walk, source, organisation, priority, overdue, from, to, q, bbox, since.
+walk, source, organisation, priority, overdue, personal, from, to, q, bbox, since.
 """
 from __future__ import annotations
 
@@ -72,6 +72,7 @@ class ObservationFilter:
     organisation_id: int | None = None
     priority: Priority | None = None
     overdue: bool = False
+    personal: bool = False  # only those whose description may hold personal data
     date_from: date | None = None
     date_to: date | None = None
     text: str = ""
@@ -109,6 +110,7 @@ class ObservationFilter:
         if args.get("priority"):
             f.priority = parse("priority", lambda: Priority(args["priority"]), _("Unknown priority."))
         f.overdue = args.get("overdue") in ("1", "true", "on", "yes")
+        f.personal = args.get("personal") in ("1", "true", "on", "yes")
         for key, attr in (("from", "date_from"), ("to", "date_to")):
             if args.get(key):
                 setattr(f, attr, parse(key, lambda k=key: inputs.parse_date(args[k]), _("Give the date as YYYY-MM-DD.")))
@@ -145,6 +147,8 @@ class ObservationFilter:
             conditions.append(Observation.priority == self.priority)
         if self.overdue:
             conditions.append(and_(Observation.status.in_(WORKING), Observation.due_date < local_today()))
+        if self.personal:
+            conditions.append(Observation.may_hold_personal_data.is_(True))
         zone = local_zone()
         if self.date_from:
             conditions.append(Observation.created_at >= datetime.combine(self.date_from, time.min, zone))
@@ -170,7 +174,7 @@ class ObservationFilter:
             "source": ",".join(s.value for s in self.sources), "walk": self.walk_id,
             "kind": self.kind.value if self.kind else None,
             "organisation": self.organisation_id, "priority": self.priority.value if self.priority else None,
-            "overdue": "1" if self.overdue else None,
+            "overdue": "1" if self.overdue else None, "personal": "1" if self.personal else None,
             "from": self.date_from.isoformat() if self.date_from else None,
             "to": self.date_to.isoformat() if self.date_to else None, "q": self.text,
             "area": ";".join(f"{x:.6f},{y:.6f}" for x, y in self.area) if self.area else None,

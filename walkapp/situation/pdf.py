@@ -17,12 +17,12 @@ import io
 import math
 from pathlib import Path
 
-from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 from PIL import Image
 
+from ..i18n import fmt_date, fmt_decimal
 from .protocol import Item, Protocol
 
 FONT_DIRS = ["/usr/share/fonts/truetype/dejavu"]
@@ -35,7 +35,7 @@ LABEL_H = 4.5
 
 def decimal(value) -> str:
     """One decimal, as the current language writes it ("41,5" in Swedish)."""
-    return format_decimal(value, format="#,##0.0") if value is not None else "–"
+    return fmt_decimal(value)
 
 
 def index_text(index) -> str:
@@ -299,7 +299,7 @@ def render(protocol: Protocol) -> bytes:
     pdf = DocumentPDF(title)
     pdf.add_page()
     pdf.heading(title, 16)
-    pdf.para(f"{format_date(walk.starts_at, 'long')} · {walk.area or ''} · "
+    pdf.para(f"{fmt_date(walk.starts_at, 'long')} · {walk.area or ''} · "
              + (_("Internal version") if not protocol.public else _("Public version")))
     pdf.ln(2)
     pdf.heading(_("Participants"), 12)
@@ -335,7 +335,7 @@ def render(protocol: Protocol) -> bytes:
     if protocol.follow_up:
         f = protocol.follow_up
         pdf.ln(2)
-        pdf.heading(_("Since the previous walk (%(date)s)", date=format_date(f["earlier"].starts_at, "medium")), 12)
+        pdf.heading(_("Since the previous walk (%(date)s)", date=fmt_date(f["earlier"].starts_at)), 12)
         pdf.para(_("Fixed: %(fixed)s · still open: %(open)s · will not be fixed: %(wont)s · new now: %(new)s",
                    fixed=f["fixed"], open=f["still_open"], wont=f["wont_fix"], new=f["new"]))
         if f["index_then"].value is not None and f["index_now"].value is not None:

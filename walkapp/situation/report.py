@@ -22,6 +22,7 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 
 from ..extensions import db
+from ..i18n import fmt_date
 from ..labels import SOURCE
 from ..models import Category, SituationReport, Source, Walk
 from . import stats
@@ -160,8 +161,8 @@ class ReportView:
         return _("New reports: %(now)s this period, %(before)s the previous period (%(p1)s – %(p2)s), "
                  "%(year)s the same period a year earlier (%(y1)s – %(y2)s).",
                  now=now, before=before, year=year,
-                 p1=format_date(date.fromisoformat(p[0]), "medium"), p2=format_date(date.fromisoformat(p[1]), "medium"),
-                 y1=format_date(date.fromisoformat(y[0]), "medium"), y2=format_date(date.fromisoformat(y[1]), "medium"))
+                 p1=fmt_date(date.fromisoformat(p[0])), p2=fmt_date(date.fromisoformat(p[1])),
+                 y1=fmt_date(date.fromisoformat(y[0])), y2=fmt_date(date.fromisoformat(y[1])))
 
 
 def source_label(code: str) -> str:

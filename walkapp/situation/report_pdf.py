@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import math
 
-from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 
-from ..i18n import month_label
+from ..i18n import fmt_date, fmt_datetime, month_label
 from .pdf import DocumentPDF, decimal, scale_bar
 from .report import ReportView
 
@@ -58,9 +57,9 @@ def render(r: ReportView) -> bytes:
     pdf = DocumentPDF(title)
     pdf.add_page()
     pdf.heading(report.title, 16)
-    pdf.para(f"{format_date(report.period_start, 'long')} – {format_date(report.period_end, 'long')} · {f['area']} · "
+    pdf.para(f"{fmt_date(report.period_start, 'long')} – {fmt_date(report.period_end, 'long')} · {f['area']} · "
              + (_("Public version") if r.public else _("Internal version")))
-    pdf.para(_("Figures as of %(date)s.", date=format_datetime(report.created_at, "short"))
+    pdf.para(_("Figures as of %(date)s.", date=fmt_datetime(report.created_at))
              + (" " + _("Created by %(name)s.", name=r.author) if r.author else ""), 8)
     pdf.ln(3)
     survey(pdf, r)

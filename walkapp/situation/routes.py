@@ -4,14 +4,13 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import inputs, maps, policy
 from ..access import allow
 from ..extensions import db
-from ..i18n import current_language, local_today
+from ..i18n import current_language, fmt_date, local_today
 from ..labels import SOURCE
 from ..models import SituationReport, Walk
 from ..observations.filters import parse_polygon
@@ -119,7 +118,7 @@ def report_new():
     form = ReportForm()
     if request.method == "GET" and not form.title.data:
         form.title.data = _("Situational picture %(start)s – %(end)s",
-                            start=format_date(scope.start, "medium"), end=format_date(scope.end, "medium"))
+                            start=fmt_date(scope.start), end=fmt_date(scope.end))
     if form.validate_on_submit():
         query = {key: request.args.get(key) for key in SCOPE_ARGS}
         query.update({"from": scope.start.isoformat(), "to": scope.end.isoformat(), "period": "custom"})

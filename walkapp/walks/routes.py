@@ -10,7 +10,7 @@ from flask_login import current_user, login_user
 from markupsafe import Markup
 
 from .. import limits, maps, policy, workflow
-from ..i18n import local_zone
+from ..i18n import fmt_date, local_zone
 from ..access import ANYONE, SIGNED_IN, allow
 from ..extensions import db
 from ..labels import PARTICIPANT_ROLES, STATUS, WALK_STATUS
@@ -67,7 +67,7 @@ def edit(walk_id: int | None = None):
         abort(403)
     form = WalkForm(obj=walk)
     form.follow_up_of.choices = [(0, "—")] + [
-        (w.id, f"{w.title} ({w.starts_at:%Y-%m-%d})")
+        (w.id, f"{w.title} ({fmt_date(w.starts_at)})")
         for w in db.session.scalars(db.select(Walk).order_by(Walk.starts_at.desc())) if w != walk]
     if request.method == "GET" and walk is not None:
         form.starts_at.data = walk.starts_at.astimezone(local_zone()).replace(tzinfo=None)
