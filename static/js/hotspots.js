@@ -13,6 +13,10 @@
       weight: 1, color: "#7f1d1d", fillColor: "#dc2626", fillOpacity: 0.15 + 0.6 * share
     }).addTo(map);
     box.bindTooltip(String(c.n));
+    // Leaflet makes a shape with a tooltip a tab stop; the counts are in the table below the map,
+    // so the keyboard goes from the map to its buttons instead of through every cell.
+    var el = box.getElement();
+    if (el) el.setAttribute("tabindex", "-1");
     bounds.push([c.south, c.west], [c.north, c.east]);
   });
   var field = document.getElementById("s-bbox");
