@@ -31,7 +31,9 @@ FOCUS_SHOWN = """() => {
     if (frame && el.classList.contains('leaflet-container')) {  // the frame clips an outline: a ring inside it
         return visible(frame, '::after') ? '' : 'the map has the focus but its frame shows no ring';
     }
-    if (visible(el) || visible(label) || visible(el.nextElementSibling)) return '';
+    // a see-through radio or file input shows its focus on its label, or on the span drawn after it
+    const drawnAfter = el.matches('input[type=radio], input[type=file]') ? el.nextElementSibling : null;
+    if (visible(el) || visible(label) || visible(drawnAfter)) return '';
     const style = getComputedStyle(el);
     return `no visible focus (outline ${style.outlineStyle}) on ${el.outerHTML.slice(0, 120)}`;
 }"""
