@@ -47,9 +47,7 @@ class Defaults:
     MAP_CENTER = [62.6323, 17.9379]
     MAP_ZOOM = 14
     TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
-    TILE_ATTRIBUTION = (
-        '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
-    )
+    TILE_ATTRIBUTION = None  # None: OpenStreetMap's, in the page's language (walkapp.maps)
 
     # Photos (issue #3): per-file cap, pixel cap, and the whole request.
     PHOTO_MAX_BYTES = 20 * 1024 * 1024

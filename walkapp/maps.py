@@ -11,8 +11,10 @@ import math
 from typing import Callable
 
 import folium
-from branca.element import CssLink, JavascriptLink
+from branca.element import CssLink, JavascriptLink, MacroElement
+from flask_babel import gettext as _
 from folium.plugins import MarkerCluster
+from jinja2 import Template
 from markupsafe import Markup
 
 VENDOR = "vendor"
@@ -31,16 +33,47 @@ def use_local_assets(url: Callable[[str], str]) -> None:
     ]
 
 
+class Controls(MacroElement):
+    """Leaflet's zoom buttons, metric scale bar and attribution prefix in the page's language.
+
+    Leaflet's own strings are English ("Zoom in", "A JavaScript library for interactive maps") and
+    its scale bar shows feet and miles too; folium has no options for them, so the map is made
+    without them and they are added here with translated titles.
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        L.control.zoom({{ this.zoom|tojson }}).addTo({{ this._parent.get_name() }});
+        L.control.scale({imperial: false}).addTo({{ this._parent.get_name() }});
+        {{ this._parent.get_name() }}.attributionControl.setPrefix({{ this.prefix|tojson }});
+        {% endmacro %}
+    """)
+
+    def __init__(self):
+        super().__init__()
+        self._name = "Controls"
+        self.zoom = {"zoomInTitle": _("Zoom in"), "zoomOutTitle": _("Zoom out")}
+        self.prefix = str(Markup('<a href="https://leafletjs.com" title="{}">Leaflet</a>').format(
+            _("A JavaScript library for interactive maps")))
+
+
+def tile_attribution(config) -> str:
+    """The configured tile attribution, or OpenStreetMap's in the page's language."""
+    return config["TILE_ATTRIBUTION"] or _(
+        '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors')
+
+
 def base_map(config, location=None, zoom=None) -> folium.Map:
     m = folium.Map(
         location=location or config["MAP_CENTER"],
         zoom_start=zoom or config["MAP_ZOOM"],
         tiles=None,
-        control_scale=True,
+        zoom_control=False,
     )
     folium.TileLayer(
-        tiles=config["TILE_URL"], attr=config["TILE_ATTRIBUTION"], name="map", max_zoom=19
+        tiles=config["TILE_URL"], attr=tile_attribution(config), name="map", max_zoom=19
     ).add_to(m)
+    Controls().add_to(m)
     return m
 
 

@@ -13,6 +13,10 @@
       weight: 1, color: "#7f1d1d", fillColor: "#dc2626", fillOpacity: 0.15 + 0.6 * share
     }).addTo(map);
     box.bindTooltip(String(c.n));
+    // Leaflet makes a shape with a tooltip a tab stop; the counts are in the table below the map,
+    // so the keyboard goes from the map to its buttons instead of through every cell.
+    var el = box.getElement();
+    if (el) el.setAttribute("tabindex", "-1");
     bounds.push([c.south, c.west], [c.north, c.east]);
   });
   var field = document.getElementById("s-bbox");
@@ -32,17 +36,23 @@
     shape.setLatLngs(corners);
     map.fitBounds(shape.getBounds(), { padding: [16, 16] });
   }
+  // Without a mouse: the arrow keys move the map under the cross, and a button adds the corner there.
+  var cornerButton = document.getElementById("add-corner"), cross = document.getElementById("area-cross");
   if (drawButton) drawButton.addEventListener("click", function () {
     drawing = !drawing;
     drawButton.setAttribute("aria-pressed", String(drawing));
+    cornerButton.hidden = cross.hidden = !drawing;
     if (drawing) { corners = []; shape.setLatLngs([]); useButton.disabled = true; }
   });
-  map.on("click", function (e) {
-    if (!drawing) return;
-    corners.push([e.latlng.lat, e.latlng.lng]);
+  function addCorner(latlng) {
+    corners.push([latlng.lat, latlng.lng]);
     shape.setLatLngs(corners);
     useButton.disabled = corners.length < 3;
-  });
+    document.getElementById("corner-count").textContent =
+      document.getElementById("corner-msg").textContent.replace("{n}", corners.length);
+  }
+  map.on("click", function (e) { if (drawing) addCorner(e.latlng); });
+  if (cornerButton) cornerButton.addEventListener("click", function () { addCorner(map.getCenter()); });
   if (useButton) useButton.addEventListener("click", function () {
     area.value = corners.map(function (c) { return c[1].toFixed(6) + "," + c[0].toFixed(6); }).join(";");
     field.value = "";

@@ -27,6 +27,7 @@
       var li = document.createElement("li");
       li.className = "card";
       var a = document.createElement("a");
+      a.className = "card-title";
       a.href = p.url;
       a.textContent = p.title;
       li.append(a);
