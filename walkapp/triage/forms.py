@@ -8,6 +8,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from .. import inputs
 from ..inputs import BoundedDateField, BoundedIntegerField, FiniteFloatField
 from ..labels import PRIORITY
 from ..models import Priority
@@ -41,7 +42,7 @@ class EditForm(FlaskForm):
     category = SelectField(_l("Category"))
     lat = FiniteFloatField(_l("Latitude"), validators=[InputRequired(), NumberRange(min=-90, max=90)])
     lon = FiniteFloatField(_l("Longitude"), validators=[InputRequired(), NumberRange(min=-180, max=180)])
-    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=inputs.DESCRIPTION_MAX)])
 
 
 class BulkForm(FlaskForm):
