@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import folium  # noqa: E402
-from sqlalchemy import create_engine, event, insert, text  # noqa: E402
+from sqlalchemy import create_engine, insert, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from walkapp import create_app, maps  # noqa: E402
@@ -167,19 +167,6 @@ def bench_apps(args):
                 with app.app_context():
                     db.session.remove()
                     db.engine.dispose()
-
-
-def statements(app, call) -> int:
-    """How many SQL statements call() runs."""
-    seen = []
-    with app.app_context():
-        listener = lambda *a: seen.append(a[2])  # noqa: E731
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
-            call()
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
-    return len(seen)
 
 
 def signed_in(app):

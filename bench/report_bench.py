@@ -26,7 +26,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import map_bench  # noqa: E402
-from map_bench import bench_apps, signed_in, statements  # noqa: E402
+from map_bench import bench_apps, signed_in  # noqa: E402
+from tests.factories import count_statements as statements  # noqa: E402
 from situation_bench import ORGANISATIONS, year_row  # noqa: E402
 
 REPORT = {"title": "Bench", "analysis": "Analys.", "sources_used": ["walk", "police"], "sources_not_used": ""}

@@ -28,7 +28,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import map_bench  # noqa: E402
-from map_bench import TOWN, bench_apps, signed_in, statements  # noqa: E402
+from map_bench import TOWN, bench_apps, signed_in  # noqa: E402
+from tests.factories import count_statements as statements  # noqa: E402
 from walkapp.extensions import db  # noqa: E402
 from walkapp.models import Observation, Status, utcnow  # noqa: E402
 
