@@ -124,9 +124,11 @@ def create_observation(user, form) -> Observation:
 
 
 def new_from_form(user, walk: Walk | None, form, processed) -> intake.NewObservation:
+    """The form's values as intake takes them (after form.validate(); a refused choice counts as none)."""
+    chosen = form.source.data if "source" not in form.errors else None
     return intake.NewObservation(
         category=form.selected_category(), lat=form.lat.data, lon=form.lon.data, accuracy_m=form.accuracy.data,
-        description=form.description.data or "", source=policy.report_source(user, walk, form.source.data),
+        description=form.description.data or "", source=policy.report_source(user, walk, chosen),
         reporter=user, actor=user, walk=walk, safety_rating=form.rating.data, client_key=form.client_key.data,
         follower_email=follow_email(user, walk, form.follow.data),
         follower_locale=user.locale or current_language(), photos=processed,
