@@ -94,6 +94,7 @@ def url_values(app, users):
         db.session.flush()
         processed = photos.process(jpeg_with_orientation_and_gps(), max_bytes=10**8, max_pixels=10**8)
         photos.save_photos(obs, [processed], walker)
+        db.session.commit()  # the caller commits what save_photos added
         with app.test_request_context():
             scope = stats.Scope(date.today() - timedelta(days=89), date.today())
             saved = report.create(scope, {}, "Lägesbild", "Analys", ["walk"], "", None, date.today())
