@@ -117,8 +117,7 @@ def map_shell(app) -> tuple[float, int]:
 
 def measure(app, n: int, runs: int, naive_max: int) -> dict:
     shell_ms, shell_bytes = map_shell(app)
-    client = app.test_client()
-    client.post("/login", data={"email": "bench@example.se", "password": PASSWORD})
+    client = signed_in(app)
     page_ms, page = timed(lambda: client.get("/inbox"), max(5, runs // 3))
     assert page.status_code == 200
     street_url = "/api/v1/observations?bbox=" + ",".join(map(str, STREET))
@@ -154,6 +153,29 @@ def database_urls(args, tmp: Path):
             admin.dispose()
 
 
+def bench_apps(args):
+    """(label, app) for SQLite and, with --pg, a fresh PostgreSQL database: one instance folder, the
+    same configuration, and the connections closed after each."""
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["WALKAPP_INSTANCE_PATH"] = tmp
+        for label, url, _ in database_urls(args, Path(tmp)):
+            app = create_app({"TESTING": True, "SECRET_KEY": "bench-secret-key-0123456789",
+                              "SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False})
+            try:
+                yield label, app
+            finally:
+                with app.app_context():
+                    db.session.remove()
+                    db.engine.dispose()
+
+
+def signed_in(app):
+    """A test client signed in as the bench's coordinator (see populate)."""
+    client = app.test_client()
+    client.post("/login", data={"email": "bench@example.se", "password": PASSWORD})
+    return client
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
@@ -164,26 +186,19 @@ def main() -> None:
     print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, folium {folium.__version__}")
     header = ("db", "N", "map shell ms", "shell KB", "inbox page ms", "page KB", "street ms", "street n", "town ms", "town KB", "naive ms", "naive KB")
     print(" | ".join(header))
-    with tempfile.TemporaryDirectory() as tmp:
-        os.environ["WALKAPP_INSTANCE_PATH"] = tmp
-        for label, url, _ in database_urls(args, Path(tmp)):
-            app = create_app({"TESTING": True, "SECRET_KEY": "bench-secret-key-0123456789",
-                              "SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False})
-            for n in args.sizes:
-                start = time.perf_counter()
-                populate(app, n)
-                fill_s = time.perf_counter() - start
-                r = measure(app, n, args.runs, args.naive_max)
-                print(" | ".join([
-                    label, f"{n:,}", f"{r['shell_ms']:.1f}", f"{r['shell_kb']:.1f}", f"{r['page_ms']:.1f}", f"{r['page_kb']:.1f}", f"{r['street_ms']:.1f}",
-                    str(r["street_items"]), f"{r['town_ms']:.1f}", f"{r['town_kb']:.1f}"
-                    + (" (clusters)" if r["town_clustered"] else ""),
-                    f"{r['naive_ms']:.0f}" if "naive_ms" in r else "–",
-                    f"{r['naive_kb']:.0f}" if "naive_kb" in r else "–",
-                ]) + f"   (generated in {fill_s:.1f} s)", flush=True)
-            with app.app_context():
-                db.session.remove()
-                db.engine.dispose()
+    for label, app in bench_apps(args):
+        for n in args.sizes:
+            start = time.perf_counter()
+            populate(app, n)
+            fill_s = time.perf_counter() - start
+            r = measure(app, n, args.runs, args.naive_max)
+            print(" | ".join([
+                label, f"{n:,}", f"{r['shell_ms']:.1f}", f"{r['shell_kb']:.1f}", f"{r['page_ms']:.1f}", f"{r['page_kb']:.1f}", f"{r['street_ms']:.1f}",
+                str(r["street_items"]), f"{r['town_ms']:.1f}", f"{r['town_kb']:.1f}"
+                + (" (clusters)" if r["town_clustered"] else ""),
+                f"{r['naive_ms']:.0f}" if "naive_ms" in r else "–",
+                f"{r['naive_kb']:.0f}" if "naive_kb" in r else "–",
+            ]) + f"   (generated in {fill_s:.1f} s)", flush=True)
 
 
 if __name__ == "__main__":

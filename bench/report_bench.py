@@ -17,7 +17,6 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -26,13 +25,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from sqlalchemy import event  # noqa: E402
-
 import map_bench  # noqa: E402
-from map_bench import PASSWORD, database_urls  # noqa: E402
+from map_bench import bench_apps, signed_in  # noqa: E402
+from tests.factories import count_statements as statements  # noqa: E402
 from situation_bench import ORGANISATIONS, year_row  # noqa: E402
-from walkapp import create_app  # noqa: E402
-from walkapp.extensions import db  # noqa: E402
 
 REPORT = {"title": "Bench", "analysis": "Analys.", "sources_used": ["walk", "police"], "sources_not_used": ""}
 
@@ -48,16 +44,6 @@ def two_years_row(i, rng, category, now):
     return row
 
 
-def statements(app, call) -> int:
-    seen = []
-    with app.app_context():
-        listener = lambda *a: seen.append(a[2])  # noqa: E731
-        event.listen(db.engine, "before_cursor_execute", listener)
-        call()
-        event.remove(db.engine, "before_cursor_execute", listener)
-    return len(seen)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000])
@@ -68,44 +54,35 @@ def main() -> None:
     print(f"# {os.cpu_count()} CPUs, period={args.period}, medians of {args.runs}")
     print("db | N | dashboard ms | report created ms | report/dashboard | report page ms | report PDF ms | "
           "SQL dashboard | SQL report")
-    with tempfile.TemporaryDirectory() as tmp:
-        os.environ["WALKAPP_INSTANCE_PATH"] = tmp
-        for label, url, _ in database_urls(args, Path(tmp)):
-            app = create_app({"TESTING": True, "SECRET_KEY": "bench-secret-key-0123456789",
-                              "SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False})
-            for n in args.sizes:
-                map_bench.populate(app, n, make_row=two_years_row, seed=7, organisations=ORGANISATIONS)
-                client = app.test_client()
-                client.post("/login", data={"email": "bench@example.se", "password": PASSWORD})
-                query = f"period={args.period}"
-                timings = {"dashboard": [], "create": [], "page": [], "pdf": []}
-                location = None
+    for label, app in bench_apps(args):
+        for n in args.sizes:
+            map_bench.populate(app, n, make_row=two_years_row, seed=7, organisations=ORGANISATIONS)
+            client = signed_in(app)
+            query = f"period={args.period}"
+            timings = {"dashboard": [], "create": [], "page": [], "pdf": []}
+            location = None
 
-                def dashboard():
-                    assert client.get(f"/lagesbild?{query}").status_code == 200
+            def dashboard():
+                assert client.get(f"/lagesbild?{query}").status_code == 200
 
-                def create():
-                    nonlocal location
-                    response = client.post(f"/lagesbild/reports/new?{query}", data=REPORT)
-                    assert response.status_code == 302
-                    location = response.headers["Location"]
+            def create():
+                nonlocal location
+                response = client.post(f"/lagesbild/reports/new?{query}", data=REPORT)
+                assert response.status_code == 302
+                location = response.headers["Location"]
 
-                dashboard(), create()  # warm-up
-                for _ in range(args.runs):  # interleaved, so that both see the same machine
-                    for name, call in (("dashboard", dashboard), ("create", create),
-                                       ("page", lambda: client.get(location)),
-                                       ("pdf", lambda: client.get(f"{location}.pdf"))):
-                        start = time.perf_counter()
-                        call()
-                        timings[name].append((time.perf_counter() - start) * 1000)
-                ms = {name: statistics.median(values) for name, values in timings.items()}
-                print(f"{label} | {n:,} | {ms['dashboard']:.0f} | {ms['create']:.0f} | "
-                      f"{ms['create'] / ms['dashboard']:.2f} | {ms['page']:.0f} | {ms['pdf']:.0f} | "
-                      f"{statements(app, dashboard)} | {statements(app, create)}", flush=True)
-            with app.app_context():
-                db.session.remove()
-                db.engine.dispose()
-
+            dashboard(), create()  # warm-up
+            for _ in range(args.runs):  # interleaved, so that both see the same machine
+                for name, call in (("dashboard", dashboard), ("create", create),
+                                   ("page", lambda: client.get(location)),
+                                   ("pdf", lambda: client.get(f"{location}.pdf"))):
+                    start = time.perf_counter()
+                    call()
+                    timings[name].append((time.perf_counter() - start) * 1000)
+            ms = {name: statistics.median(values) for name, values in timings.items()}
+            print(f"{label} | {n:,} | {ms['dashboard']:.0f} | {ms['create']:.0f} | "
+                  f"{ms['create'] / ms['dashboard']:.2f} | {ms['page']:.0f} | {ms['pdf']:.0f} | "
+                  f"{statements(app, dashboard)} | {statements(app, create)}", flush=True)
 
 if __name__ == "__main__":
     main()

@@ -19,7 +19,6 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -28,11 +27,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from sqlalchemy import event  # noqa: E402
-
 import map_bench  # noqa: E402
-from map_bench import PASSWORD, TOWN, database_urls  # noqa: E402
-from walkapp import create_app  # noqa: E402
+from map_bench import TOWN, bench_apps, signed_in  # noqa: E402
+from tests.factories import count_statements as statements  # noqa: E402
 from walkapp.extensions import db  # noqa: E402
 from walkapp.models import Observation, Status, utcnow  # noqa: E402
 
@@ -99,32 +96,18 @@ def main() -> None:
     args = parser.parse_args()
     print(f"# {os.cpu_count()} CPUs")
     print("db | N | dashboard ms (median) | same, queries one after another | SQL statements | naive ms")
-    with tempfile.TemporaryDirectory() as tmp:
-        os.environ["WALKAPP_INSTANCE_PATH"] = tmp
-        for label, url, _ in database_urls(args, Path(tmp)):
-            app = create_app({"TESTING": True, "SECRET_KEY": "bench-secret-key-0123456789",
-                              "SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False})
-            workers = app.config["QUERY_WORKERS"]
-            for n in args.sizes:
-                populate(app, n)
-                client = app.test_client()
-                client.post("/login", data={"email": "bench@example.se", "password": PASSWORD})
-                side_by_side = dashboard_ms(client, args.runs)
-                app.config["QUERY_WORKERS"] = 1
-                one_by_one = dashboard_ms(client, args.runs)
-                app.config["QUERY_WORKERS"] = workers
-                statements = []
-                with app.app_context():
-                    listener = lambda *a: statements.append(a[2])  # noqa: E731
-                    event.listen(db.engine, "before_cursor_execute", listener)
-                    client.get("/lagesbild?period=year")
-                    event.remove(db.engine, "before_cursor_execute", listener)
-                print(f"{label} | {n:,} | {side_by_side:.0f} | {one_by_one:.0f} | {len(statements)} | {naive(app):.0f}",
-                      flush=True)
-            with app.app_context():
-                db.session.remove()
-                db.engine.dispose()
-
+    for label, app in bench_apps(args):
+        workers = app.config["QUERY_WORKERS"]
+        for n in args.sizes:
+            populate(app, n)
+            client = signed_in(app)
+            side_by_side = dashboard_ms(client, args.runs)
+            app.config["QUERY_WORKERS"] = 1
+            one_by_one = dashboard_ms(client, args.runs)
+            app.config["QUERY_WORKERS"] = workers
+            count = statements(app, lambda: client.get("/lagesbild?period=year"))
+            print(f"{label} | {n:,} | {side_by_side:.0f} | {one_by_one:.0f} | {count} | {naive(app):.0f}",
+                  flush=True)
 
 if __name__ == "__main__":
     main()

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from walkapp import inputs
 from walkapp.extensions import db
 from walkapp.models import ApiToken, Event, Observation, Photo, Role, Walk, WalkStatus
 
@@ -107,7 +108,7 @@ def test_bad_coordinates_are_field_errors(app, client, users, auth, lat, lon, fi
 
 def test_other_bad_fields(app, client, users, auth):
     auth.login_as(Role.walker)
-    response = post_observation(client, {"category": "finns-inte", "rating": "11", "description": "x" * 2001,
+    response = post_observation(client, {"category": "finns-inte", "rating": "11", "description": "x" * (inputs.DESCRIPTION_MAX + 1),
                                          "kind": "positive"})
     assert response.status_code == 400
     fields = {e["field"] for e in response.get_json()["errors"]}

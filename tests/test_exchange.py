@@ -78,6 +78,12 @@ def error_rows(page: str) -> list[tuple[int, str, str]]:
 
 # --- a rich data set ----------------------------------------------------------------
 
+# The properties every observation feature has, in the API and the export (README, GeoJSON).
+GEOJSON_PROPERTIES = {
+    "id", "category", "category_name", "kind", "status", "status_name", "description", "rating", "accuracy_m",
+    "address", "source", "source_detail", "organisation", "priority", "due_date", "walk", "walk_title",
+    "created_at", "updated_at", "accepted_at", "fixed_at", "closed_at",
+}
 TRICKY = 'Lampan är trasig; "vid" kiosken,\nrad två – åäö 😀'
 
 
@@ -250,15 +256,31 @@ def test_geojson_for_qgis(app, coordinator, users):
     assert assigned["geometry"]["coordinates"] == [HERE[1], HERE[0]]  # longitude first (RFC 7946)
     assert features[ids["abroad"]]["geometry"]["coordinates"] == [151.209296, -33.86882]
     props = assigned["properties"]
-    assert set(props) == {k for k, _ in EXPORT_COLUMNS} - {"lat", "lon"}
+    assert set(props) == GEOJSON_PROPERTIES | {"external_id", "public_url"}
     assert props["description"] == TRICKY and props["category"] == "belysning"
-    assert props["created"] == "2024-10-03T18:45:12+02:00" and props["due_date"] == "2024-11-01"
+    assert props["created_at"] == "2024-10-03T18:45:12+02:00" and props["due_date"] == "2024-11-01"
     assert props["organisation"] == "HEMAB" and props["priority"] == "high" and props["status"] == "assigned"
-    assert props["walk"] == "Centrum i kväll"
+    assert props["walk_title"] == "Centrum i kväll"
+    with app.app_context():
+        assert props["walk"] == db.session.get(Observation, ids["assigned"]).walk_id
     with app.app_context():
         token = db.session.get(Observation, ids["assigned"]).walk.public_token
     assert props["public_url"] == f"http://localhost/f/{token}"
     assert features[ids["abroad"]]["properties"]["public_url"] is None  # not a public walk item
+
+
+def test_the_api_and_the_export_give_one_feature_shape(app, coordinator, users):
+    ids = populate(app, users)
+    exported = {f["id"]: f for f in coordinator.get("/export/observations.geojson").get_json(force=True)["features"]}
+    for obs_id in ids.values():
+        api = coordinator.get(f"/api/v1/observations/{obs_id}").get_json()
+        mine = exported[obs_id]
+        assert api["geometry"] == mine["geometry"] and api["id"] == mine["id"] == obs_id
+        shared = {k: v for k, v in api["properties"].items() if k in GEOJSON_PROPERTIES}
+        assert set(shared) == GEOJSON_PROPERTIES
+        assert shared == {k: v for k, v in mine["properties"].items() if k in GEOJSON_PROPERTIES}
+        assert set(api["properties"]) - GEOJSON_PROPERTIES == {
+            "colour", "icon", "mine", "version", "overdue", "photos", "url"}
 
 
 def test_export_takes_the_inbox_query_string(app, coordinator, users):

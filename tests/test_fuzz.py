@@ -282,7 +282,7 @@ def test_open311_answers_hostile_values_in_its_own_format(app, client):
         response = client.post(f"{base}/requests.json", data={
             "api_key": key, "service_code": "belysning", "lat": lat, "long": lon})
         assert response.status_code == 400
-        assert "lat and long" in response.get_json()[0]["description"]
+        assert response.get_json()[0]["description"].startswith("lat")  # "lat and long …" or "lat: …"
     assert client.post(f"{base}/requests.json", data={
         "api_key": key, "service_code": "belysning", "lat": "62.63", "long": "17.93",
         "description": "a\x00b"}).get_json()[0]["description"].startswith("description")

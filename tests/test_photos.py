@@ -341,6 +341,7 @@ def test_save_photos_writes_rows_and_files(photo_app, two_photos):
     with photo_app.app_context():
         observation, user = make_observation_and_user()
         saved = photos.save_photos(observation, two_photos, user, stage=PhotoStage.after)
+        db.session.commit()
         store = photos.storage()
         for photo, item in zip(saved, two_photos):
             assert photo.id is not None and photo.observation_id == observation.id
@@ -394,7 +395,36 @@ def test_failed_commit_saves_nothing(photo_app, two_photos, monkeypatch):
     monkeypatch.setattr(photos, "new_key", lambda: key)
     with photo_app.app_context():
         observation, user = make_observation_and_user()
+        photos.save_photos(observation, two_photos, user)
+        assert stored_files(photo_app)  # written before the rows commit
         with pytest.raises(IntegrityError):
-            photos.save_photos(observation, two_photos, user)
+            db.session.commit()
+        db.session.rollback()
         assert observation.photos == []  # the session was rolled back and is usable
     assert_nothing_saved(photo_app)
+
+
+@pytest.mark.parametrize("ending", ["rollback", "close"])
+def test_failure_after_save_leaves_neither_row_nor_file(photo_app, two_photos, ending):
+    """The caller's work fails after the photos were stored: its rollback, or a session closed
+    without commit (a request that raised), removes the files with the rows."""
+    with photo_app.app_context():
+        observation, user = make_observation_and_user()
+        photos.save_photos(observation, two_photos, user)
+        db.session.flush()
+        assert len(stored_files(photo_app)) == 4
+        if ending == "rollback":
+            db.session.rollback()
+        else:
+            db.session.close()
+    assert_nothing_saved(photo_app)
+
+
+def test_committed_photos_stay_after_later_rollbacks(photo_app, two_photos):
+    with photo_app.app_context():
+        observation, user = make_observation_and_user()
+        photos.save_photos(observation, two_photos, user)
+        db.session.commit()
+        db.session.rollback()
+        db.session.close()
+    assert len(stored_files(photo_app)) == 4

@@ -31,6 +31,13 @@ MIN_MOMENT = datetime(MIN_YEAR, 1, 1, tzinfo=timezone.utc)
 MAX_MOMENT = datetime(MAX_YEAR, 12, 31, 23, 59, 59, tzinfo=timezone.utc)
 # form fields that hold several lines of text (or a JSON/CSV payload)
 MULTILINE_FIELDS = frozenset({"description", "comment", "reason", "payload", "stops", "route"})
+# An observation, by every way in (report page, API, Open311, import): walkapp/observations/intake.py
+DESCRIPTION_MAX = 4_000
+ADDRESS_MAX = 300  # Observation.address
+SOURCE_DETAIL_MAX = 120  # Observation.source_detail
+EXTERNAL_ID_MAX = 120  # Observation.external_id
+RATING_MIN, RATING_MAX = 1, 10  # how safe one feels
+ACCURACY_MAX_M = 100_000
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 

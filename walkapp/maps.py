@@ -99,6 +99,18 @@ def embed(m: folium.Map) -> dict[str, Markup]:
     }
 
 
+# --- numbered pins (static/js/pins.js: tasks, the public walk page, the walk protocol) ---------------
+
+def pin(obs, *, category: str, status: str, number: int | None = None, url: str | None = None,
+        overdue: bool = False) -> dict:
+    """One pin, as pins.js draws it; ``number`` matches the page's list (the item's id by default)."""
+    return {
+        "lat": obs.lat, "lon": obs.lon, "n": obs.id if number is None else number, "category": category,
+        "colour": obs.category.colour, "status": status, "positive": obs.kind.value == "positive",
+        "overdue": overdue, "url": url,
+    }
+
+
 # --- tiles kept on the phone for a walk (issue #14) -----------------------------------------
 
 OFFLINE_ZOOMS = range(15, 19)

@@ -1,8 +1,8 @@
 """Photo ingest and storage: uploads become upright sRGB JPEGs with every metadata block stripped.
 
 ``process()`` turns an upload into two clean JPEG renditions and needs no app
-context (the benchmark runs it bare). ``save_photos()`` stores files and rows
-together or not at all.
+context (the benchmark runs it bare). ``save_photos()`` stores files and adds
+their rows to the caller's transaction; files of a transaction that does not commit are removed.
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from typing import Protocol
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import event
 from PIL import ExifTags, Image, ImageCms, UnidentifiedImageError
 
 from .config import PRIVATE_FOLDER_MODE
@@ -365,36 +366,55 @@ def storage() -> PhotoStorage:
 
 def save_photos(observation, processed: list[ProcessedPhoto], uploader,
                 stage: PhotoStage = PhotoStage.before) -> list[Photo]:
-    """Store the files and add their rows, then commit; all or nothing."""
+    """Write the files, then add their rows to the caller's transaction; the caller commits.
+
+    Files come first, so a committed row always has its file. Until the transaction commits the
+    files are pending: a rollback, or a session closed without committing, removes them, so a
+    failure anywhere after this call leaves neither rows nor files. If a write fails here, the
+    files this call wrote are removed at once and no row is added.
+    """
     store = storage()
-    written: list[str] = []
-    photos: list[Photo] = []
+    keys: list[str] = []
     try:
         for item in processed:
-            key = new_key()
-            written.append(key)  # before put: a failed put may leave one rendition
-            store.put(key, "display", item.display)
-            store.put(key, "thumb", item.thumbnail)
-            photo = Photo(
-                observation=observation,
-                storage_key=key,
-                stage=stage,
-                width=item.width,
-                height=item.height,
-                uploader=uploader,
-            )
-            db.session.add(photo)
-            photos.append(photo)
-        db.session.commit()
+            keys.append(new_key())  # before put: a failed put may leave one rendition
+            store.put(keys[-1], "display", item.display)
+            store.put(keys[-1], "thumb", item.thumbnail)
     except BaseException:
-        db.session.rollback()
-        for key in written:
-            try:
-                store.delete(key)
-            except Exception:  # keep the original error; an orphan file is harmless
-                log.exception("could not remove photo files for key %s", key)
+        _remove(keys)
         raise
-    return photos
+    db.session.info.setdefault(PENDING_FILES, []).extend(keys)
+    rows = [Photo(observation=observation, storage_key=key, stage=stage, width=item.width,
+                  height=item.height, uploader=uploader) for key, item in zip(keys, processed)]
+    db.session.add_all(rows)
+    return rows
+
+
+PENDING_FILES = "walkapp.photos.pending"  # session.info: keys written in the open transaction
+
+
+def _remove(keys: list[str]) -> None:
+    store = storage()
+    for key in keys:
+        try:
+            store.delete(key)
+        except Exception:  # keep the original error; an orphan file is harmless
+            log.exception("could not remove photo files for key %s", key)
+
+
+@event.listens_for(db.session, "after_commit")
+def _files_committed(session) -> None:
+    session.info.pop(PENDING_FILES, None)
+
+
+@event.listens_for(db.session, "after_transaction_end")
+def _files_not_committed(session, transaction) -> None:
+    """A transaction that ended without commit (rollback, or a session closed): its files go."""
+    if transaction.nested or transaction.parent is not None:
+        return
+    keys = session.info.pop(PENDING_FILES, None)
+    if keys:
+        _remove(keys)
 
 
 def delete_photos(photos: list[Photo]) -> None:

@@ -35,27 +35,11 @@
   var shown = {}, clusters = [];  // point markers by id:status:version, and the server's clusters
   function fit(b) { map.fitBounds([[b[1], b[0]], [b[3], b[2]]], { padding: [24, 24], maxZoom: 17 }); }
 
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text != null) node.textContent = text;
-    return node;
-  }
-  function popup(p) {
-    var box = el("div", "popup");
-    if (p.photos.length) { var img = el("img"); img.src = p.photos[0].thumb; img.alt = ""; img.width = 160; box.append(img); }
-    box.append(el("strong", null, "#" + p.id + " " + p.category_name));
-    var state = el("p", null, p.status_name + (p.overdue ? " · " + msg("overdue") : ""));
-    box.append(state);
-    if (p.description) box.append(el("p", null, p.description.length > 160 ? p.description.slice(0, 157) + "…" : p.description));
-    var link = el("a", null, msg("open")); link.href = p.url; box.append(link);
-    return box;
-  }
   function pointMarker(f) {
     var p = f.properties;
     var icon = L.divIcon({ className: "pin state-" + p.status + (p.overdue ? " overdue" : ""), iconSize: [28, 28], iconAnchor: [14, 14] });
     var marker = L.marker([f.geometry.coordinates[1], f.geometry.coordinates[0]], { icon: icon, title: "#" + p.id + " " + p.category_name });
-    marker.bindPopup(function () { return popup(p); });
+    marker.bindPopup(function () { return walkappMap.featurePopup(p, msg, "#" + p.id + " " + p.category_name); });
     return marker;
   }
   function clusterMarker(f) {

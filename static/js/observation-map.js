@@ -1,6 +1,6 @@
-/* Observations of a walk on its map (clustered pins by category) and in the list
-   beside it, from the JSON API; refreshed while the walk is ongoing. All text is
-   set with textContent: descriptions are user input. */
+/* Observations of a walk on its map (clustered pins by category, from the JSON API) and in the
+   server's list beside it; both refreshed while the walk is ongoing. All text is set with
+   textContent (map-common.js): descriptions are user input. */
 (function () {
   "use strict";
   var d = document.currentScript.dataset;
@@ -36,11 +36,17 @@
     marker.bindTooltip(label);
   });
 
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text != null) node.textContent = text;
-    return node;
+  // The list is the server's (walks/_observation_item.html, the map's accessible alternative, kept
+  // offline with the page); "only mine" hides items, and new items come with the page fetched again.
+  function filterList() {
+    var shown = 0;
+    list.querySelectorAll(".obs-item").forEach(function (li) {
+      li.hidden = onlyMine.checked && li.dataset.mine !== "true";
+      if (!li.hidden) shown += 1;
+    });
+    var empty = list.querySelector(".empty");
+    if (empty) empty.hidden = shown > 0;
+    count.textContent = shown;
   }
   // The server's short style (walkapp/i18n.py): "2 dec. 2026 15:00" / "2 Dec 2026 15:00".
   function when(iso) {
@@ -49,44 +55,16 @@
       { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23" })
       .formatToParts(new Date(iso)).forEach(function (part) { parts[part.type] = part.value; });
     return parts.day + " " + parts.month + " " + parts.year + " " + parts.hour + ":" + parts.minute;
+  function reloadList() {
+    return fetch(d.page, { credentials: "same-origin", headers: { Accept: "text/html" } })
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
+      .then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("obs-list");
+        if (fresh) list.replaceChildren.apply(list, Array.prototype.slice.call(fresh.children));
+        filterList();
+      });
   }
-  function popup(p) {
-    var box = el("div", "popup");
-    if (p.photos.length) {
-      var img = el("img");
-      img.src = p.photos[0].thumb; img.alt = ""; img.width = 160;
-      box.append(img);
-    }
-    box.append(el("strong", null, p.category_name));
-    if (p.description) box.append(el("p", null, p.description));
-    box.append(el("p", "muted", p.status_name + (p.overdue ? " · " + listMsg("overdue") : "")));
-    var link = el("a", null, listMsg("open"));
-    link.href = p.url;
-    box.append(link);
-    return box;
-  }
-  function item(p) {
-    var li = el("li", "card obs-item");
-    li.dataset.mine = p.mine ? "true" : "false";
-    if (p.photos.length) {
-      var img = el("img", "card-thumb");
-      img.src = p.photos[0].thumb; img.alt = ""; img.loading = "lazy";
-      li.append(img);
-    } else {
-      var dot = el("span", "card-thumb dot-big");
-      dot.style.background = p.colour;
-      li.append(dot);
-    }
-    var text = el("div");
-    var title = el("a", "card-title", p.category_name);
-    title.href = p.url;
-    text.append(title);
-    if (p.description) text.append(el("p", null, p.description.length > 140 ? p.description.slice(0, 137) + "…" : p.description));
-    text.append(el("p", "muted", p.status_name + (p.overdue ? " · " + listMsg("overdue") : "") + " · " + when(p.created_at)));
-    li.append(text);
-    return li;
-  }
-  function render() {
+  function drawPins() {
     var shown = features.filter(function (f) { return !onlyMine.checked || f.properties.mine; });
     var reopen = openId, again = null;
     cluster.clearLayers();  // closes an open popup
@@ -95,16 +73,13 @@
       var icon = L.divIcon({ className: "pin" + (p.kind === "positive" ? " positive" : ""), html: "", iconSize: [30, 30], iconAnchor: [15, 15] });
       var marker = L.marker([f.geometry.coordinates[1], f.geometry.coordinates[0]], { icon: icon, title: p.category_name, alt: p.category_name });
       marker.on("add", function () { if (marker._icon) marker._icon.style.background = p.colour; });
-      marker.bindPopup(function () { return popup(p); });
+      marker.bindPopup(function () { return walkappMap.featurePopup(p, listMsg); });
       marker.on("popupopen", function () { openId = p.id; });
       marker.on("popupclose", function () { if (openId === p.id) openId = null; });
       if (p.id === reopen) again = marker;
       cluster.addLayer(marker);
     });
     if (again && cluster.getVisibleParent(again) === again) again.openPopup();
-    list.replaceChildren.apply(list, shown.length ? shown.map(function (f) { return item(f.properties); })
-      : [el("li", "card empty", listMsg("empty"))]);
-    count.textContent = shown.length;
     if (!fitted) {
       var bounds = cluster.getBounds();
       if (routeBounds) bounds = bounds.isValid() ? bounds.extend(routeBounds) : routeBounds;
@@ -118,13 +93,16 @@
       .then(function (data) {
         var text = JSON.stringify(data.features);
         if (text === loaded) return;
+        var first = loaded === null;  // the page came with the list of this moment
         loaded = text;
         features = data.features;
-        render();
+        drawPins();
+        if (!first) return reloadList();
       })
       .catch(function () { /* keep what is shown; the next refresh tries again */ });
   }
-  onlyMine.addEventListener("change", render);
+  onlyMine.addEventListener("change", function () { filterList(); drawPins(); });
+  filterList();  // a browser may bring the switch back as it was
   load();
   var every = parseInt(d.refresh, 10);
   if (every > 0) {

@@ -20,15 +20,7 @@
     marker.on("add", paint);
     paint();
     marker.bindPopup(function () {
-      var box = document.createElement("div");
-      box.className = "popup";
-      var title = document.createElement(item.url ? "a" : "strong");
-      title.textContent = "#" + item.n + " " + item.category;
-      if (item.url) title.href = item.url;
-      var state = document.createElement("p");
-      state.textContent = item.status;
-      box.append(title, state);
-      return box;
+      return walkappMap.popup({ title: "#" + item.n + " " + item.category, url: item.url, state: item.status });
     });
     bounds.push([item.lat, item.lon]);
   });

@@ -209,7 +209,7 @@ def test_description_is_shown_as_text_in_list_popup_and_detail(phone, live_serve
     walk_id = join(page, base, "Xavier")
     report(page, description=XSS)
 
-    # The list (rendered by the server, then again by observation-map.js).
+    # The list (rendered by the server only; observation-map.js draws the pins).
     page.wait_for_load_state("networkidle")
     item = page.locator("#obs-list .obs-item")
     assert XSS in item.inner_text()
@@ -394,9 +394,9 @@ def test_open_popup_survives_the_refresh(phone, live_server):
     assert "Läs mig i lugn och ro" in popup.inner_text()
 
     report(other, category="Klotter", description="Något nytt från någon annan")
-    refresh()
-    assert page.locator("#obs-count").inner_text() == "2"
-    assert "Något nytt från någon annan" in page.locator("#obs-list").inner_text()
+    refresh()  # the new item's pin, and the list fetched again with the page
+    expect(page.locator("#obs-count")).to_have_text("2")
+    expect(page.locator("#obs-list")).to_contain_text("Något nytt från någon annan")
     assert popup.is_visible()
     assert "Läs mig i lugn och ro" in popup.inner_text()
     assert page.js_errors == []

@@ -21,6 +21,7 @@ from ..extensions import db
 from ..i18n import current_language, local_zone
 from ..labels import STATUS
 from ..models import Observation
+from ..observations import geojson
 from ..observations.filters import ObservationFilter
 from ..triage.service import SORTS
 from .columns import EXPORT_COLUMNS, TEMPLATE_HEADERS, neutralise
@@ -148,35 +149,20 @@ def template_csv() -> bytes:
 
 # --- GeoJSON --------------------------------------------------------------------
 
-def feature(record: dict, local) -> dict:
-    properties = {}
-    for key, _ in EXPORT_COLUMNS:
-        if key in ("lat", "lon"):
-            continue
-        value = record[key]
-        if isinstance(value, datetime):
-            value = value.astimezone(local).isoformat(timespec="seconds")
-        elif isinstance(value, date):
-            value = value.isoformat()
-        elif value == "":
-            value = None
-        properties[key] = value
-    return {
-        "type": "Feature",
-        "id": record["id"],
-        # RFC 7946: WGS 84, longitude first.
-        "geometry": {"type": "Point", "coordinates": [record["lon"], record["lat"]]},
-        "properties": properties,
-    }
+def feature(obs: Observation, lang: str, local) -> dict:
+    """The GeoJSON Feature of observations/geojson.py, with the export's own external_id and public_url."""
+    props = geojson.properties(obs, lang, local)
+    props.update(external_id=obs.external_id or None, public_url=public_url(obs) or None)
+    return geojson.feature(obs, props)
 
 
 def geojson_export(rows: Iterable[Observation]) -> Iterator[bytes]:
-    record, local = Recorder(), local_zone()
+    lang, local = current_language(), local_zone()
     yield b'{"type": "FeatureCollection", "features": ['
     buffer: list[str] = []
     first = True
     for obs in rows:
-        buffer.append(("" if first else ",\n") + json.dumps(feature(record(obs), local), ensure_ascii=False))
+        buffer.append(("" if first else ",\n") + json.dumps(feature(obs, lang, local), ensure_ascii=False))
         first = False
         if len(buffer) >= CHUNK_ROWS:
             yield "".join(buffer).encode("utf-8")

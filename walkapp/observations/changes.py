@@ -13,8 +13,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from .. import photos, policy, workflow
 from ..extensions import db
 from ..models import Category, Event, EventKind, Observation, Organisation, PhotoStage, Priority
-from ..workflow import OPEN, Action, MoveInput, WorkflowError
-from .service import distance_m
+from ..workflow import Action, MoveInput, WorkflowError
+from .service import nearby
 
 
 class Conflict(Exception):
@@ -83,10 +83,8 @@ def move_from_form(user, obs: Observation, form, after_photos=()) -> Event:
         raise WorkflowError({"duplicate_of": [_("Unknown item.")]})
     with conflicts_as_409(obs):
         event = workflow.move(user, obs, Action(form.action.data), data)
-        if after_photos:
-            photos.save_photos(obs, list(after_photos), user, stage=PhotoStage.after)
-        else:
-            db.session.commit()
+        photos.save_photos(obs, list(after_photos), user, stage=PhotoStage.after)
+        db.session.commit()
     return event
 
 
@@ -135,15 +133,5 @@ def edit_from_form(user, obs: Observation, form) -> Event | None:
 
 def duplicate_candidates(obs: Observation, radius_m: float = 150, limit: int = 10):
     """Open items near this one (any category), nearest first, for 'mark as duplicate'."""
-    dlat = radius_m / 111_320
-    dlon = radius_m / 55_000  # generous at Swedish latitudes
-    rows = db.session.scalars(
-        select(Observation).where(
-            Observation.id != obs.id, Observation.status.in_(OPEN),
-            Observation.lat.between(obs.lat - dlat, obs.lat + dlat),
-            Observation.lon.between(obs.lon - dlon, obs.lon + dlon),
-        ).options(db.joinedload(Observation.category))
-    ).unique().all()
-    found = sorted(((o, distance_m(obs.lat, obs.lon, o.lat, o.lon)) for o in rows), key=lambda p: p[1])
-    return [(o, d) for o, d in found if d <= radius_m][:limit]
+    return nearby(obs.lat, obs.lon, radius_m, Observation.id != obs.id)[:limit]
 

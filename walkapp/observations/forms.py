@@ -1,6 +1,4 @@
 """The one observation form, used by the report page and the JSON API alike."""
-import math
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -12,39 +10,30 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
+from .. import inputs
 from ..inputs import BoundedIntegerField, FiniteFloatField
 from ..extensions import db
 from ..labels import REPORTING_SOURCES, SOURCE
 from ..models import Category
 
-DESCRIPTION_MAX = 2000
-
-
-def finite_between(low: float, high: float, message):
-    def check(form, field):
-        if field.data is None or not math.isfinite(field.data) or not low <= field.data <= high:
-            raise ValidationError(message)
-    return check
+COMMENT_MAX = 2000
 
 
 class ObservationForm(FlaskForm):
+    """The fields as sent; ranges and lengths are checked by intake.problems (one rule for every way in)."""
+
+    description_max = inputs.DESCRIPTION_MAX
     category = RadioField(_l("What did you see?"), validators=[InputRequired(_l("Choose a category."))])
-    lat = FiniteFloatField(_l("Latitude"), validators=[
-        InputRequired(_l("Choose a place on the map.")),
-        finite_between(-90, 90, _l("The latitude must be a number between -90 and 90."))])
-    lon = FiniteFloatField(_l("Longitude"), validators=[
-        InputRequired(_l("Choose a place on the map.")),
-        finite_between(-180, 180, _l("The longitude must be a number between -180 and 180."))])
-    accuracy = FiniteFloatField(_l("Accuracy (m)"), validators=[Optional(), NumberRange(min=0, max=100000)])
+    lat = FiniteFloatField(_l("Latitude"), validators=[InputRequired(_l("Choose a place on the map."))])
+    lon = FiniteFloatField(_l("Longitude"), validators=[InputRequired(_l("Choose a place on the map."))])
+    accuracy = FiniteFloatField(_l("Accuracy (m)"), validators=[Optional()])
     description = TextAreaField(
         _l("Description (optional)"),
-        validators=[Optional(), Length(max=DESCRIPTION_MAX)],
         description=_l("Describe the place and the problem. Do not write names or other personal details."),
     )
-    rating = BoundedIntegerField(_l("How safe do you feel here? (optional)"),
-                          validators=[Optional(), NumberRange(min=1, max=10, message=_l("Choose 1–10."))])
+    rating = BoundedIntegerField(_l("How safe do you feel here? (optional)"), validators=[Optional()])
     walk = BoundedIntegerField(_l("Walk"), validators=[Optional()])
     source = SelectField(_l("Reported by"), validators=[Optional()],
                          choices=[SelectChoice(s.value, SOURCE[s]) for s in REPORTING_SOURCES])
@@ -73,7 +62,7 @@ class ObservationForm(FlaskForm):
 
 
 class ContributionForm(FlaskForm):
-    comment = TextAreaField(_l("Comment (optional)"), validators=[Optional(), Length(max=DESCRIPTION_MAX)])
+    comment = TextAreaField(_l("Comment (optional)"), validators=[Optional(), Length(max=COMMENT_MAX)])
     photos = MultipleFileField(_l("Photos"))
 
 

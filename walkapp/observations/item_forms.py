@@ -4,6 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from .. import inputs
 from ..inputs import BoundedDateField, BoundedIntegerField, FiniteFloatField
 from ..labels import PRIORITY
 from ..models import Action, Priority
@@ -36,4 +37,4 @@ class EditForm(FlaskForm):
     category = SelectField(_l("Category"))
     lat = FiniteFloatField(_l("Latitude"), validators=[InputRequired(), NumberRange(min=-90, max=90)])
     lon = FiniteFloatField(_l("Longitude"), validators=[InputRequired(), NumberRange(min=-180, max=180)])
-    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=inputs.DESCRIPTION_MAX)])

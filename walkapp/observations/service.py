@@ -1,7 +1,8 @@
 """Reporting observations: create, add to, edit, find nearby, and show as GeoJSON.
 
-Views (pages and API) parse the request into an ObservationForm and call these
-functions; permission rules come from policy.py.
+Views (pages and API) parse the request into an ObservationForm and call these functions; a new
+item is made by intake.create (the one way in, shared with Open311 and the importer), its GeoJSON
+Feature by geojson.py (the one way out, shared with the export); permission rules come from policy.py.
 """
 from __future__ import annotations
 
@@ -14,17 +15,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import limits, photos, policy, workflow
+from . import geojson, intake
 from ..extensions import db
-from ..i18n import current_language
-from ..labels import STATUS
+from ..i18n import current_language, local_zone
+from .intake import InvalidInput
 from ..models import (
     Category,
     Event,
     EventKind,
-    Follower,
     Observation,
     Participant,
-    Status,
     Visibility,
     Walk,
     floor_nonnegative,
@@ -32,14 +32,6 @@ from ..models import (
 
 EARTH_RADIUS_M = 6_371_000
 MAX_FEATURES = 2000
-
-
-class InvalidInput(Exception):
-    """Field errors, as {field: [messages]}; nothing has been written."""
-
-    def __init__(self, errors: dict[str, list[str]]):
-        super().__init__(errors)
-        self.errors = errors
 
 
 class Forbidden(Exception):
@@ -96,7 +88,7 @@ def already_sent(user, client_key: str | None) -> Observation | None:
 
 
 def create_observation(user, form) -> Observation:
-    """Validate everything first, then write the item, its event and photos together.
+    """Validate everything first, then write the item, its event and photos together (intake.create).
 
     A report sent again under the same client key (callers look first with already_sent()) hits
     the unique key if both sends race, and returns the item made the first time.
@@ -114,24 +106,13 @@ def create_observation(user, form) -> Observation:
         processed = read_photos(form.photos.data or [])
     except InvalidInput as exc:
         errors.update(exc.errors)
+    new = new_from_form(user, walk, form, processed)
+    for name, messages in intake.problems(new).items():
+        errors.setdefault(name, messages)
     if errors:
         raise InvalidInput(errors)
-
-    category: Category = form.selected_category()
-    obs = Observation(
-        lat=form.lat.data, lon=form.lon.data, accuracy_m=form.accuracy.data,
-        category=category, kind=category.kind, description=(form.description.data or "").strip(),
-        source=policy.report_source(user, walk, form.source.data),
-        reporter=user, walk=walk, safety_rating=form.rating.data, status=Status.new,
-        client_key=form.client_key.data or None,
-    )
-    db.session.add(obs)
-    db.session.add(Event(observation=obs, actor=user, action=EventKind.reported, to_status=Status.new))
-    email = follow_email(user, walk, form.follow.data)
-    if email:
-        db.session.add(Follower(observation=obs, email=email, locale=user.locale or current_language()))
     try:
-        db.session.flush()
+        [obs_id] = intake.create([new])
     except IntegrityError:  # the same report, sent twice at once: the other request made it
         db.session.rollback()
         earlier = already_sent(user, form.client_key.data)
@@ -139,8 +120,20 @@ def create_observation(user, form) -> Observation:
             raise
         return earlier
     limits.count_guest_upload(user, walk, reports=1, photo_bytes=sent_bytes)
-    photos.save_photos(obs, processed, user)  # commits, or rolls back and removes files
-    return obs
+    db.session.commit()
+    return db.session.get(Observation, obs_id)
+
+
+def new_from_form(user, walk: Walk | None, form, processed) -> intake.NewObservation:
+    """The form's values as intake takes them (after form.validate(); a refused choice counts as none)."""
+    chosen = form.source.data if "source" not in form.errors else None
+    return intake.NewObservation(
+        category=form.selected_category(), lat=form.lat.data, lon=form.lon.data, accuracy_m=form.accuracy.data,
+        description=form.description.data or "", source=policy.report_source(user, walk, chosen),
+        reporter=user, actor=user, walk=walk, safety_rating=form.rating.data, client_key=form.client_key.data,
+        follower_email=follow_email(user, walk, form.follow.data),
+        follower_locale=user.locale or current_language(), photos=processed,
+    )
 
 
 def follow_email(user, walk: Walk | None, asked: bool) -> str | None:
@@ -166,8 +159,8 @@ def contribute(user, obs: Observation, comment: str, files) -> None:
         visibility=Visibility.internal,
         data={"photos": len(processed)} if processed else None,
     ))
-    db.session.flush()
     photos.save_photos(obs, processed, user)
+    db.session.commit()
 
 
 def update_observation(user, obs: Observation, form, version: int | None) -> None:
@@ -176,6 +169,8 @@ def update_observation(user, obs: Observation, form, version: int | None) -> Non
         raise Forbidden()
     errors = {} if form.validate() else dict(form.errors)
     errors.pop("walk", None)
+    for name, messages in intake.problems(new_from_form(user, obs.walk, form, [])).items():
+        errors.setdefault(name, messages)
     if version is not None and version != obs.version:
         errors.setdefault("form", []).append(_("Someone changed this observation meanwhile; check and save again."))
     sent_bytes = limits.upload_bytes(form.photos.data)
@@ -202,30 +197,37 @@ def update_observation(user, obs: Observation, form, version: int | None) -> Non
     obs.safety_rating = form.rating.data
     if changes or processed:
         db.session.add(Event(observation=obs, actor=user, action=EventKind.edited, data=changes or None))
-    db.session.flush()
     photos.save_photos(obs, processed, user)
+    db.session.commit()
 
 
-def nearby_open(user, lat: float, lon: float, category_code: str | None, radius_m: float | None = None):
-    """Open items the user may see within the radius, nearest first, as (item, metres)."""
-    radius_m = radius_m or current_app.config["DUPLICATE_RADIUS_M"]
+def nearby(lat: float, lon: float, radius_m: float, *conditions) -> list[tuple[Observation, float]]:
+    """Open items within ``radius_m`` of the point that meet ``conditions``, nearest first, as (item, metres).
+
+    A bounding box narrows the rows in SQL (the lat/lon index); the great-circle distance decides.
+    """
     dlat = radius_m / 111_320
     dlon = radius_m / (111_320 * max(math.cos(math.radians(lat)), 0.01))
     query = (
         select(Observation)
         .join(Observation.category)
         .where(
-            policy.visible_observations(user),
             Observation.status.in_(workflow.OPEN),
             Observation.lat.between(lat - dlat, lat + dlat),
             Observation.lon.between(lon - dlon, lon + dlon),
+            *conditions,
         )
         .options(joinedload(Observation.category), selectinload(Observation.photos))
     )
-    if category_code:
-        query = query.where(Category.code == category_code)
     found = [(o, distance_m(lat, lon, o.lat, o.lon)) for o in db.session.scalars(query).unique()]
     return sorted([(o, d) for o, d in found if d <= radius_m], key=lambda pair: pair[1])
+
+
+def nearby_open(user, lat: float, lon: float, category_code: str | None, radius_m: float | None = None):
+    """Open items the user may see within the radius, nearest first, as (item, metres)."""
+    same_category = [Category.code == category_code] if category_code else []
+    return nearby(lat, lon, radius_m or current_app.config["DUPLICATE_RADIUS_M"],
+                  policy.visible_observations(user), *same_category)
 
 
 def list_query(user, filters=None):
@@ -249,38 +251,18 @@ def photo_urls(photo) -> dict[str, str]:
 
 
 def feature(obs: Observation, user) -> dict:
-    """One observation as a GeoJSON Feature (text is data; clients must escape it)."""
-    lang = current_language()
-    return {
-        "type": "Feature",
-        "id": obs.id,
-        "geometry": {"type": "Point", "coordinates": [obs.lon, obs.lat]},
-        "properties": {
-            "id": obs.id,
-            "category": obs.category.code,
-            "category_name": obs.category.name(lang),
-            "colour": obs.category.colour,
-            "icon": obs.category.icon,
-            "kind": obs.kind.value,
-            "status": obs.status.value,
-            "status_name": str(STATUS[obs.status]),
-            "description": obs.description,
-            "rating": obs.safety_rating,
-            "accuracy_m": obs.accuracy_m,
-            "walk": obs.walk_id,
-            "source": obs.source.value,
-            "mine": user.is_authenticated and obs.reporter_id == user.id,
-            "created_at": obs.created_at.isoformat(),
-            "updated_at": obs.updated_at.isoformat(),
-            "version": obs.version,
-            "organisation": obs.organisation.name if obs.organisation else None,
-            "priority": obs.priority.value if obs.priority else None,
-            "due_date": obs.due_date.isoformat() if obs.due_date else None,
-            "overdue": workflow.is_overdue(obs),
-            "photos": [photo_urls(p) for p in obs.photos],
-            "url": url_for("observations.detail", obs_id=obs.id),
-        },
-    }
+    """One observation as the GeoJSON Feature of geojson.py, with what our own pages need."""
+    props = geojson.properties(obs, current_language(), local_zone())
+    props.update({
+        "colour": obs.category.colour,
+        "icon": obs.category.icon,
+        "mine": user.is_authenticated and obs.reporter_id == user.id,
+        "version": obs.version,
+        "overdue": workflow.is_overdue(obs),
+        "photos": [photo_urls(p) for p in obs.photos],
+        "url": url_for("observations.detail", obs_id=obs.id),
+    })
+    return geojson.feature(obs, props)
 
 
 def feature_collection(observations, user, truncated: bool = False) -> dict:

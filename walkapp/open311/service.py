@@ -9,16 +9,18 @@ from datetime import datetime, timedelta, timezone
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, url_for
+from flask_babel import force_locale
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from .. import inputs, photos, policy
+from .. import inputs, policy
 from ..extensions import db
 from ..models import (
-    Action, ApiKey, ApiKeyUsage, Category, Event, EventKind, Follower, Kind, Observation, Photo, Source, Status,
+    Action, ApiKey, ApiKeyUsage, Category, Event, Kind, Observation, Photo, Source, Status,
     Visibility, utcnow,
 )
-from ..observations.service import InvalidInput, read_photos
+from ..observations import intake
+from ..observations.service import read_photos
 from ..tokens import api_key_for
 from ..workflow import UNRESOLVED
 from .formats import timestamp
@@ -37,7 +39,6 @@ EXTENDED_STATUS = {
     Status.duplicate: "duplicate",
 }
 TIMES_OF_DAY = [("day", "Dag / Day"), ("evening", "Kväll / Evening"), ("night", "Natt / Night")]
-DESCRIPTION_MAX = 4000
 HTML = re.compile(r"<[a-zA-Z/!?]")
 # Said in discovery and in every POST's answer: submissions wait for the municipality.
 PUBLICATION_NOTICE = ("Nya ärenden publiceras först när kommunen har granskat dem; till dess visas de inte i "
@@ -242,11 +243,28 @@ def updates(params) -> list[dict]:
     return result
 
 
+# Open311's names for the fields intake.problems() speaks of.
+OPEN311_FIELDS = {"lon": "long", "rating": "attribute[safety_rating]", "address": "address_string"}
+
+
 def submit(key: ApiKey, params, files) -> Observation:
-    """A new observation from an Open311 client, entering the workflow as new.
+    """A new observation from an Open311 client, entering the workflow as new (intake.create).
 
     Like a walk's items it is not public, nor are its photos, until a coordinator publishes them.
     """
+    new = new_request(key, params, files)
+    with force_locale("en"):
+        found = intake.problems(new)
+        if found:
+            raise Open311Error(400, " ".join(f"{OPEN311_FIELDS.get(name, name)}: {message}"
+                                             for name, messages in found.items() for message in messages))
+    [obs_id] = intake.create([new])
+    db.session.commit()
+    return db.session.get(Observation, obs_id)
+
+
+def new_request(key: ApiKey, params, files) -> intake.NewObservation:
+    """The request's values, or an Open311Error for what cannot be read at all."""
     category = service_or_404(params.get("service_code") or "")
     lat, lon = params.get("lat"), params.get("long")
     if lat is None or lon is None:
@@ -254,55 +272,51 @@ def submit(key: ApiKey, params, files) -> Observation:
             raise Open311Error(400, "lat and long are required: this server does not geocode addresses")
         raise Open311Error(400, "lat and long are required")
     try:
-        lat, lon = inputs.parse_lat(lat), inputs.parse_lon(lon)
+        lat, lon = inputs.parse_float(lat), inputs.parse_float(lon)
     except ValueError:
         raise Open311Error(400, "lat and long must be decimal degrees (WGS84)") from None
     description = params.get("description") or ""
-    if len(description) > DESCRIPTION_MAX:
-        raise Open311Error(400, f"description is longer than {DESCRIPTION_MAX} characters")
     if HTML.search(description):
         raise Open311Error(400, "description must be plain text, without HTML")
     attrs = parse_attributes(params)
     rating = attrs.get("safety_rating")
     if rating is not None:
         try:
-            rating = inputs.parse_int(rating, low=1, high=10)
-            if not 1 <= rating <= 10:
-                raise ValueError
+            rating = inputs.parse_int(rating)
         except ValueError:
             raise Open311Error(400, "attribute[safety_rating] must be a whole number from 1 to 10") from None
-    kind = requested_kind(category, attrs.get("kind"))
-    email = follower_email(params.get("email"))
     times = attrs.get("time_of_day") or []
     times = times if isinstance(times, list) else [times]
     if not set(times) <= {k for k, _ in TIMES_OF_DAY}:
         raise Open311Error(400, "attribute[time_of_day][] values must be day, evening or night")
-    media = [f for f in files.getlist("media") if f and f.filename]
-    try:
-        processed = read_photos(media)
-    except InvalidInput as exc:
-        raise Open311Error(400, " ".join(str(m) for m in exc.errors.get("photos", []))) from None
-
-    obs = Observation(
-        lat=lat, lon=lon, category=category, kind=kind, description=description.strip(),
-        address=(params.get("address_string") or "")[:300], source=Source.open311, source_detail=key.name,
-        external_id=secrets.token_urlsafe(16), safety_rating=rating, status=Status.new, is_public=False,
+    email = follower_email(params.get("email"))
+    return intake.NewObservation(
+        category=category, lat=lat, lon=lon, kind=requested_kind(category, attrs.get("kind")),
+        description=description, address=params.get("address_string") or "", source=Source.open311,
+        source_detail=key.name, external_id=secrets.token_urlsafe(16), safety_rating=rating,
+        event_data={"open311": {"key": key.name, "attributes": {**attrs, "time_of_day": times},
+                                **personal_details(params, email)}},
+        follower_email=email, photos=media_photos(files),
     )
-    db.session.add(obs)
+
+
+def personal_details(params, email: str | None) -> dict:
+    """What the client says about the sender: kept in the history, never shown publicly."""
     personal = {k: params[k] for k in ("first_name", "last_name", "phone", "device_id", "account_id")
                 if params.get(k)}
     if email:
         personal["email"] = email
     if params.get("media_url"):
         personal["media_url"] = params["media_url"][:500]  # kept as a link; never fetched
-    db.session.add(Event(observation=obs, action=EventKind.reported, to_status=Status.new,
-                         data={"open311": {"key": key.name, "attributes": {**attrs, "time_of_day": times},
-                                           **personal}}))
-    if email:
-        db.session.add(Follower(observation=obs, email=email))
-    db.session.flush()
-    photos.save_photos(obs, processed, None)  # commits, or leaves nothing behind; photos not public
-    return obs
+    return personal
+
+
+def media_photos(files) -> list:
+    media = [f for f in files.getlist("media") if f and f.filename]
+    try:
+        return read_photos(media)
+    except intake.InvalidInput as exc:
+        raise Open311Error(400, " ".join(str(m) for m in exc.errors.get("photos", []))) from None
 
 
 def requested_kind(category: Category, value: str | None) -> Kind:

@@ -49,8 +49,7 @@ def walk(token: str):
     shown_photos = {o.id: [p for p in o.photos if policy.photo_shown_publicly(p)] for o in items}
     lang = current_language()
     problems = [o for o in items if o.kind is Kind.problem and o.status is not Status.wont_fix]
-    data = [{"lat": o.lat, "lon": o.lon, "n": o.id, "category": o.category.name(lang), "colour": o.category.colour,
-             "status": str(STATUS[o.status]), "positive": o.kind is Kind.positive} for o in items]
+    data = [maps.pin(o, category=o.category.name(lang), status=str(STATUS[o.status])) for o in items]
     centre = [walk.meeting_lat, walk.meeting_lon] if walk.meeting_lat else None
     return render_template(
         "public/walk.html", walk=walk, counts=counts, problems=problems,

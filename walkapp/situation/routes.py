@@ -85,8 +85,8 @@ def protocol_page(walk_id: int):
     data = load_protocol(walk_id)
     walk = data.walk
     centre = [walk.meeting_lat, walk.meeting_lon] if walk.meeting_lat else None
-    pins = [{"lat": i.obs.lat, "lon": i.obs.lon, "n": i.number, "category": i.category, "colour": i.obs.category.colour,
-             "status": i.state, "positive": i.obs.kind.value == "positive"} for i in data.items + data.positive]
+    pins = [maps.pin(i.obs, number=i.number, category=i.category, status=i.state)
+            for i in data.items + data.positive]
     return render_template("situation/protocol.html", p=data, pins=pins,
                            map=maps.embed(maps.base_map(current_app.config, location=centre, zoom=15)))
 

@@ -37,9 +37,8 @@ def index():
         .options(db.joinedload(Observation.category)).order_by(Observation.fixed_at.desc()).limit(50)
     ).unique().all()
     lang = current_language()
-    pins = [{"lat": o.lat, "lon": o.lon, "n": o.id, "category": o.category.name(lang), "colour": o.category.colour,
-             "status": str(STATUS[o.status]), "url": url_for("observations.detail", obs_id=o.id),
-             "overdue": workflow.is_overdue(o)} for o in tasks]
+    pins = [maps.pin(o, category=o.category.name(lang), status=str(STATUS[o.status]),
+                     url=url_for("observations.detail", obs_id=o.id), overdue=workflow.is_overdue(o)) for o in tasks]
     return render_template(
         "tasks/index.html", tasks=tasks, waiting=waiting, pins=pins, status_labels=STATUS, priorities=PRIORITY,
         is_overdue=workflow.is_overdue, map=maps.embed(maps.base_map(current_app.config, zoom=13)),
