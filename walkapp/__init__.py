@@ -70,10 +70,25 @@ def create_app(test_config: dict | None = None, *, local: bool = False) -> Flask
         app.register_blueprint(blueprint)
     errors.init_app(app)
     cli.init_app(app)
+    template_globals(app)
 
     if not app.testing:
         check_database(app)
     return app
+
+
+def template_globals(app: Flask) -> None:
+    """Templates ask policy.py, by the same names, instead of comparing role strings."""
+    from flask_login import current_user
+
+    from . import policy
+    from .main.home import report_url
+
+    app.jinja_env.globals.update(
+        is_staff=policy.is_staff, is_responder=policy.is_responder,
+        can_report_without_walk=policy.can_report_without_walk,
+        report_url=lambda: report_url(current_user),
+    )
 
 
 def check_database(app: Flask) -> None:

@@ -37,6 +37,11 @@ def is_staff(user) -> bool:
     return user.is_authenticated and user.role in STAFF_ROLES
 
 
+def is_responder(user) -> bool:
+    """Works on the tasks of an organisation (a housing company, the street department …)."""
+    return user.is_authenticated and user.role is Role.responder
+
+
 def is_participant(user, walk: Walk) -> bool:
     return user.is_authenticated and any(p.user_id == user.id for p in walk.participants)
 
