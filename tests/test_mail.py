@@ -223,7 +223,7 @@ def test_fix_with_after_photo_mails_the_coordinator_and_followers(app, client, s
     auth.logout()
     auth.login_as(Role.coordinator)
     page = client.get(f"/observations/{team['obs']}").get_data(as_text=True)
-    assert "Före" in page and "Efter" in page and "Godkänn" in page
+    assert "Före" in page and "Efter" in page and "Markera som klar" in page
 
 
 def test_decline_goes_back_to_the_coordinator(app, client, smtp, users, auth, team):

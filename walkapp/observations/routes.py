@@ -97,7 +97,7 @@ def render_detail(obs: Observation, *, move_form=None, edit_form=None, comment_f
         priority_names={p.value: label for p, label in PRIORITY.items()},
         can_edit=policy.can_edit_observation(current_user, obs), staff=staff,
         can_comment=policy.can_comment(current_user, obs),
-        actions=actions, action_labels=workflow.ACTION_LABELS, move_form=move_form,
+        actions=actions, action_labels={a: workflow.action_label(a, obs) for a in actions}, move_form=move_form,
         edit_form=edit_form, comment_form=comment_form or CommentForm(formdata=None),
         candidates=duplicate_candidates(obs) if workflow.Action.duplicate in actions else [],
         conflict=conflict, errors=errors or {}, events=events,

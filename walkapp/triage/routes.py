@@ -128,7 +128,7 @@ def set_public(obs_id: int):
     obs = visible_or_abort(obs_id)
     public = wanted_public()
     try:
-        service.set_public(current_user, obs, public)
+        service.set_public(current_user, obs, public, with_photos=request.form.get("with_photos") == "1")
     except service.Conflict as conflict:
         return render_detail(conflict.obs, conflict=service.last_change(conflict.obs), status=409)
     public_flash(public)
