@@ -420,3 +420,25 @@ def test_coordinator_assesses_and_assigns_a_new_item_in_one_step(app, client, us
     # the words match the states they give
     page = client.get(f"/observations/{obs_id}").get_data(as_text=True)
     assert "Ny → Tilldelad" in page
+
+
+def test_inbox_opens_on_open_items_and_all_shows_the_closed_too(app, client, users, auth):
+    with app.app_context():
+        open_id = make_observation(users[Role.walker], status=Status.fixed).id
+        closed_id = make_observation(users[Role.walker], status=Status.verified).id
+    auth.login_as(Role.coordinator)
+    html = client.get("/inbox").get_data(as_text=True)
+    assert f"#{open_id} " in html and f"#{closed_id} " not in html
+    assert re.search(r'<a href="/inbox" aria-current="page">Öppna <span>1</span>', html)
+    every = client.get("/inbox?status=all").get_data(as_text=True)
+    assert f"#{open_id} " in every and f"#{closed_id} " in every
+    assert re.search(r'<a href="/inbox\?status=all" aria-current="page">Alla <span>2</span>', every)
+    # the filter form keeps "all" when filtering further
+    assert '<input type="hidden" name="status" value="all">' in every
+
+
+def test_this_tertial_reads_as_english(app, client, users, auth):
+    auth.login_as(Role.coordinator)
+    client.post("/language", data={"lang": "en"})
+    html = client.get("/lagesbild").get_data(as_text=True)
+    assert "This four-month period" in html and "tertial" not in html.lower().replace("value=\"tertial\"", "")

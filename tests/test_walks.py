@@ -146,7 +146,15 @@ def test_marking_a_walk_done_stops_additions(app, client, users, auth):
         walk_id = walk.id
         obs_id = make_observation(users[Role.walker], walk).id
     auth.login_as(Role.coordinator)
-    assert client.post(f"/walks/{walk_id}/status", data={"status": "done"}).status_code == 302
+    # "Mark as done" asks once more, in a page of its own (no JavaScript needed); nothing changes yet
+    asked = client.post(f"/walks/{walk_id}/status", data={"status": "done"})
+    assert asked.status_code == 200 and "Markera vandringen som klar?" in asked.get_data(as_text=True)
+    assert 'name="confirmed" value="1"' in asked.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Walk, walk_id).status is WalkStatus.ongoing
+    assert client.post(f"/walks/{walk_id}/status", data={"status": "done", "confirmed": "1"}).status_code == 302
+    with app.app_context():
+        assert db.session.get(Walk, walk_id).status is WalkStatus.done
     assert client.post(f"/walks/{walk_id}/status", data={"status": "bogus"}).status_code == 400
     auth.logout()
     auth.login_as(Role.walker)

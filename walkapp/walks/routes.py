@@ -124,6 +124,8 @@ def set_status(walk_id: int):
     if not workflow.may_move_walk(walk, to):
         flash(_("This status change is not possible for the walk."), "error")
         return redirect(url_for("walks.view", walk_id=walk.id))
+    if to is WalkStatus.done and request.form.get("confirmed") != "1":  # ending a walk is asked once more
+        return render_template("walks/confirm_done.html", walk=walk)
     walk.status = to
     db.session.commit()
     flash(_("The walk is now: %(status)s.", status=WALK_STATUS[walk.status]), "success")
