@@ -196,5 +196,8 @@ def join(code: str):
             flash(_("Welcome to the walk! Report what you see with the big button."), "success")
             return redirect(url_for("walks.view", walk_id=walk.id))
     status = 429 if headers else 400 if (form.errors or error) else 200
-    # A finished walk's code tells only that it has ended: not what or where the walk was.
-    return render_template("walks/join.html", walk=walk, form=form, error=error, finished=finished), status, headers
+    # A finished walk's code tells only that it has ended, and leads to its public feedback page once
+    # that shows something: not what or where the walk was.
+    feedback = url_for("public.walk", token=walk.public_token) if finished and service.has_public_items(walk) else None
+    return render_template("walks/join.html", walk=walk, form=form, error=error, finished=finished,
+                           feedback=feedback), status, headers

@@ -96,3 +96,13 @@ def join(walk: Walk, user, form) -> User:
     except IntegrityError:  # joined twice at once from two tabs
         db.session.rollback()
     return user
+
+
+def has_public_items(walk: Walk) -> bool:
+    """Whether the walk's public feedback page shows anything yet (a finished walk's code then leads there)."""
+    from .. import policy
+    from ..models import Observation
+
+    return db.session.scalar(
+        db.select(Observation.id).where(Observation.walk_id == walk.id, policy.shown_publicly_sql()).limit(1)
+    ) is not None
