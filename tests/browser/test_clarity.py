@@ -1,5 +1,9 @@
 """No dead ends (issue 15): the bulk form shows the chosen action's fields only, the laptop's menu is
 inline, ending a walk asks once more."""
+from walkapp.demo import ONGOING_WALK_CODE
+from walkapp.extensions import db
+from walkapp.models import Walk, WalkStatus
+
 from .conftest import login, shot
 
 COORDINATOR = "samordnare@demo.walkapp.se"
@@ -41,13 +45,16 @@ def test_the_menu_is_inline_on_a_laptop_and_a_menu_on_a_phone(pages, live_server
 
 
 def test_ending_a_walk_asks_first(pages, live_server):
-    page = pages("phone")
+    page = pages("laptop")
     login(page, live_server.url, COORDINATOR)
-    page.goto(live_server.url + "/walks")
-    page.locator(".card-title").first.click()
+    with live_server.app.app_context():
+        walk_id = db.session.scalar(db.select(Walk.id).filter_by(join_code=ONGOING_WALK_CODE))
+    page.goto(f"{live_server.url}/walks/{walk_id}")
     page.get_by_role("button", name="Markera som klar").click()
     page.wait_for_load_state()
     assert page.get_by_role("heading", name="Markera vandringen som klar?").is_visible()
     page.get_by_role("link", name="Nej, tillbaka till vandringen").click()
     page.wait_for_load_state()
     assert page.get_by_role("button", name="Markera som klar").is_visible()  # nothing changed
+    with live_server.app.app_context():
+        assert db.session.get(Walk, walk_id).status is WalkStatus.ongoing
