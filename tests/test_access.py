@@ -187,7 +187,7 @@ POST_PAYLOAD = {
     "observations.move": {"action": "accept", "version": "1"},
     "observations.set_photo_public": {"public": "1"},
     "observations.set_public": {"public": "1"},
-    "walks.set_status": {"status": "done"},
+    "walks.set_status": {"status": "done", "confirmed": "1"},
 }
 POST_LAST = ("main.set_language", "auth.logout")  # they change the session the other calls run in
 TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')

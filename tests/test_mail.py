@@ -122,11 +122,55 @@ def test_assigning_mails_each_member_a_link_that_opens_the_task(app, client, smt
     assert response.status_code == 302 and response.headers["Location"] == f"/observations/{team['obs']}"
     task = responder.get(f"/observations/{team['obs']}").get_data(as_text=True)
     assert "Markera som åtgärdad" in task and "Inte vårt ansvar" in task
-    # used once, it is refused with a way to get a new one
-    again = responder.post(path)
+    # used once, it is refused (elsewhere: where it was used, the responder is signed in and goes straight on)
+    again = app.test_client().post(path)
     assert again.status_code == 410 and "redan använts" in again.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(OutboxMail.id)).where(OutboxMail.sent_at.is_(None))) == 0
+
+
+def test_task_mail_says_where_and_why_and_keeps_a_responder_signed_in_on_their_device(
+        app, client, smtp, users, auth, team):
+    with app.app_context():
+        db.session.get(Observation, team["obs"]).address = "Storgatan 3"
+        db.session.commit()
+    auth.login_as(Role.coordinator)
+    response = client.post(f"/observations/{team['obs']}/move", data={
+        "action": "assign", "version": "2", "organisation_id": str(team["org"]), "priority": "high",
+        "comment": "Lampan vid porten, ring vaktmästaren"})
+    assert response.status_code == 302
+    [message] = smtp.to("responder@example.se")
+    text = body(message)
+    assert "Storgatan 3" in text and f"{BASE_URL}/observations/{team['obs']}" in text  # the place and its map
+    assert "Samordnarens kommentar:" in text and "Lampan vid porten, ring vaktmästaren" in text
+    assert "Länken loggar in dig och öppnar uppdraget" in text and "30 dagar" in text
+    path = link_in(message)
+    phone = app.test_client()
+    assert "håll mig inloggad här i 30 dagar" in phone.get(path).get_data(as_text=True)
+    signed_in = phone.post(path, data={"remember": "1"})
+    assert signed_in.headers["Location"] == f"/observations/{team['obs']}"
+    remember = phone.get_cookie("remember_token")
+    assert remember is not None and remember.expires is not None
+    assert timedelta(days=29) < remember.expires - utcnow() <= timedelta(days=30)
+    # the browser is closed (the session cookie is gone); the same mail opens the task straight away
+    phone.delete_cookie("session")
+    again = phone.get(path)
+    assert again.status_code == 302 and again.headers["Location"] == f"/observations/{team['obs']}"
+    assert "Markera som åtgärdad" in phone.get(f"/observations/{team['obs']}").get_data(as_text=True)
+    # on someone else's device (not remembered) the used link says so
+    laptop = app.test_client()
+    assert laptop.get(path).status_code == 410
+
+
+def test_a_responder_not_remembered_gets_the_used_link_page_after_the_browser_closed(app, client, smtp, users, auth, team):
+    auth.login_as(Role.coordinator)
+    assert assign(client, team["obs"], team["org"]).status_code == 302
+    path = link_in(smtp.to("responder@example.se")[0])
+    shared = app.test_client()
+    assert shared.post(path).status_code == 302  # "own device" left unticked
+    assert shared.get_cookie("remember_token") is None
+    shared.delete_cookie("session")
+    assert shared.get(path).status_code == 410
 
 
 def test_smtp_down_assign_succeeds_and_send_mail_delivers_once(app, client, smtp_port, users, auth, team):
@@ -223,7 +267,7 @@ def test_fix_with_after_photo_mails_the_coordinator_and_followers(app, client, s
     auth.logout()
     auth.login_as(Role.coordinator)
     page = client.get(f"/observations/{team['obs']}").get_data(as_text=True)
-    assert "Före" in page and "Efter" in page and "Godkänn" in page
+    assert "Före" in page and "Efter" in page and "Markera som klar" in page
 
 
 def test_decline_goes_back_to_the_coordinator(app, client, smtp, users, auth, team):

@@ -197,3 +197,42 @@ def test_public_counts_leave_out_rejected_reports_and_duplicates(app, client, us
         token = walk.public_token
     html = client.get(f"/f/{token}").get_data(as_text=True)
     assert re.search(r"<td>Klotter</td><td>1</td>", html)
+
+
+def test_publish_an_item_with_its_photos_in_one_step(app, client, users, auth):
+    """One press shows the item and its photos; the public page labels them Före/Efter; the photo
+    buttons say what pressing does, the state is written beside it (issue 15)."""
+    with app.app_context():
+        walk = make_walk(code="ONCE22")
+        obs_id = make_observation(users[Role.walker], walk).id
+        before = add_photo(obs_id, users[Role.walker], False)
+        after = add_photo(obs_id, users[Role.walker], False)
+        db.session.get(Photo, after).stage = "after"
+        db.session.commit()
+        token = walk.public_token
+    auth.login_as(Role.coordinator)
+    page = client.get(f"/observations/{obs_id}").get_data(as_text=True)
+    assert "Visa på den offentliga sidan med dess 2 foton" in page
+    assert page.count("Gör offentlig") == 2 and page.count("Inte offentlig") == 2
+    assert "Belysning, foto 1 av 2" in page  # alt text: category and which photo, not a file name
+    assert client.post(f"/observations/{obs_id}/public", data={"public": "1", "with_photos": "1"}).status_code == 302
+    with app.app_context():
+        assert db.session.get(Observation, obs_id).is_public
+        assert db.session.get(Photo, before).is_public and db.session.get(Photo, after).is_public
+        published = db.session.scalars(db.select(Event).filter_by(observation_id=obs_id, action="published")).all()
+        assert [e.data for e in published] == [{"photos": [before, after]}]  # one step in the history
+    page = client.get(f"/observations/{obs_id}").get_data(as_text=True)
+    assert page.count("Dölj") >= 2 and "Gör offentlig" not in page and "visade den och dess 2 foton" in page
+    public = app.test_client().get(f"/f/{token}").get_data(as_text=True)
+    assert re.search(rf"/photos/{before}/thumb.jpg.*?<figcaption>Före</figcaption>", public, re.S)
+    assert re.search(rf"/photos/{after}/thumb.jpg.*?<figcaption>Efter</figcaption>", public, re.S)
+
+
+def test_showing_without_photos_leaves_the_photos_hidden(app, client, users, auth):
+    with app.app_context():
+        obs_id = make_observation(users[Role.walker], make_walk(code="NOPH22")).id
+        photo_id = add_photo(obs_id, users[Role.walker], False)
+    auth.login_as(Role.coordinator)
+    client.post(f"/observations/{obs_id}/public", data={"public": "1"})
+    with app.app_context():
+        assert db.session.get(Observation, obs_id).is_public and not db.session.get(Photo, photo_id).is_public

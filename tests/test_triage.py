@@ -110,7 +110,7 @@ def test_assign_then_verify_through_the_item_page(app, client, users, auth, org)
         obs_id = make_observation(users[Role.walker]).id
     auth.login_as(Role.coordinator)
     page = client.get(f"/observations/{obs_id}").get_data(as_text=True)
-    assert "Acceptera" in page and "Tilldela" not in page
+    assert "Bedöm" in page and "Bedöm och tilldela" in page  # assess alone, or assess and assign at once
     assert client.post(f"/observations/{obs_id}/move", data={"action": "accept", "version": "1"}).status_code == 302
     response = client.post(f"/observations/{obs_id}/move", data={
         "action": "assign", "version": "2", "organisation_id": str(org), "priority": "high", "due_date": ""})
@@ -402,3 +402,43 @@ def test_due_date_hint_and_default_follow_due_days(app, client, users, auth, org
     assert response.status_code == 302
     with app.app_context():
         assert db.session.get(Observation, obs_id).due_date == local_today() + timedelta(days=20)
+
+
+def test_coordinator_assesses_and_assigns_a_new_item_in_one_step(app, client, users, auth, org):
+    with app.app_context():
+        obs_id = make_observation(users[Role.walker]).id
+    auth.login_as(Role.coordinator)
+    response = client.post(f"/observations/{obs_id}/move", data={
+        "action": "assign", "version": "1", "organisation_id": str(org), "priority": "high", "due_date": ""})
+    assert response.status_code == 302
+    with app.app_context():
+        obs = db.session.get(Observation, obs_id)
+        assert obs.status is Status.assigned and obs.organisation_id == org
+        assert obs.accepted_at is not None and obs.accepted_at == obs.assigned_at
+        [event] = db.session.scalars(db.select(Event).filter_by(observation_id=obs_id)).all()
+        assert (event.from_status, event.to_status, event.data["assessed"]) == (Status.new, Status.assigned, True)
+    # the words match the states they give
+    page = client.get(f"/observations/{obs_id}").get_data(as_text=True)
+    assert "Ny → Tilldelad" in page
+
+
+def test_inbox_opens_on_open_items_and_all_shows_the_closed_too(app, client, users, auth):
+    with app.app_context():
+        open_id = make_observation(users[Role.walker], status=Status.fixed).id
+        closed_id = make_observation(users[Role.walker], status=Status.verified).id
+    auth.login_as(Role.coordinator)
+    html = client.get("/inbox").get_data(as_text=True)
+    assert f"#{open_id} " in html and f"#{closed_id} " not in html
+    assert re.search(r'<a href="/inbox" aria-current="page">Öppna <span>1</span>', html)
+    every = client.get("/inbox?status=all").get_data(as_text=True)
+    assert f"#{open_id} " in every and f"#{closed_id} " in every
+    assert re.search(r'<a href="/inbox\?status=all" aria-current="page">Alla <span>2</span>', every)
+    # the filter form keeps "all" when filtering further
+    assert '<input type="hidden" name="status" value="all">' in every
+
+
+def test_this_tertial_reads_as_english(app, client, users, auth):
+    auth.login_as(Role.coordinator)
+    client.post("/language", data={"lang": "en"})
+    html = client.get("/lagesbild").get_data(as_text=True)
+    assert "This four-month period" in html and "tertial" not in html.lower().replace("value=\"tertial\"", "")

@@ -146,7 +146,15 @@ def test_marking_a_walk_done_stops_additions(app, client, users, auth):
         walk_id = walk.id
         obs_id = make_observation(users[Role.walker], walk).id
     auth.login_as(Role.coordinator)
-    assert client.post(f"/walks/{walk_id}/status", data={"status": "done"}).status_code == 302
+    # "Mark as done" asks once more, in a page of its own (no JavaScript needed); nothing changes yet
+    asked = client.post(f"/walks/{walk_id}/status", data={"status": "done"})
+    assert asked.status_code == 200 and "Markera vandringen som klar?" in asked.get_data(as_text=True)
+    assert 'name="confirmed" value="1"' in asked.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Walk, walk_id).status is WalkStatus.ongoing
+    assert client.post(f"/walks/{walk_id}/status", data={"status": "done", "confirmed": "1"}).status_code == 302
+    with app.app_context():
+        assert db.session.get(Walk, walk_id).status is WalkStatus.done
     assert client.post(f"/walks/{walk_id}/status", data={"status": "bogus"}).status_code == 400
     auth.logout()
     auth.login_as(Role.walker)
@@ -401,3 +409,23 @@ def test_a_done_walk_never_goes_back_to_planned(app, client, users, auth):
     assert client.post(f"/walks/{walk_id}/status", data={"status": "ongoing"}).status_code == 302
     with app.app_context():
         assert db.session.get(Walk, walk_id).status is WalkStatus.ongoing
+
+
+def test_after_the_walk_its_link_leads_to_what_happened(app, client, users, auth):
+    with app.app_context():
+        walk = make_walk(status=WalkStatus.done, code="DONE22", participants=[users[Role.walker]])
+        walk_id, token = walk.id, walk.public_token
+        obs_id = make_observation(users[Role.walker], walk).id
+    # nothing published yet: the code says only that the walk has ended
+    page = client.get("/j/DONE22").get_data(as_text=True)
+    assert "Vandringen är avslutad" in page and f"/f/{token}" not in page
+    with app.app_context():
+        db.session.get(Observation, obs_id).is_public = True
+        db.session.commit()
+    page = client.get("/j/DONE22").get_data(as_text=True)
+    assert f'href="/f/{token}"' in page and "Se vad som hänt efter vandringen" in page
+    # a participant opening the link lands on the walk page, which links the public feedback page
+    auth.login_as(Role.walker)
+    response = client.get("/j/DONE22")
+    assert response.headers["Location"] == f"/walks/{walk_id}"
+    assert f'href="/f/{token}"' in client.get(f"/walks/{walk_id}").get_data(as_text=True)

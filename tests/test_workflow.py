@@ -12,7 +12,7 @@ from .factories import make_observation
 
 S, A = Status, Action
 STAFF_MOVES = {
-    S.new: {A.accept: S.accepted, A.reject: S.rejected, A.duplicate: S.duplicate},
+    S.new: {A.accept: S.accepted, A.assign: S.assigned, A.reject: S.rejected, A.duplicate: S.duplicate},
     S.accepted: {A.assign: S.assigned, A.wont_fix: S.wont_fix, A.duplicate: S.duplicate},
     S.assigned: {A.assign: S.assigned, A.start: S.in_progress, A.fix: S.fixed},
     S.in_progress: {A.fix: S.fixed},

@@ -82,6 +82,8 @@ def create_app(test_config: dict | None = None, *, local: bool = False) -> Flask
     return app
 
 
+
+
 def check_database(app: Flask) -> None:
     """Fail at start-up, in one line, when the database cannot be reached."""
     with app.app_context():

@@ -91,6 +91,9 @@ class Defaults:
     # the client address is the connection's; set it only when every request comes through them.
     PROXY_FORWARDS = 0
     TASK_LINK_DAYS = 7
+    # A responder who signs in with a mail link may stay signed in on their own device this long
+    # (Flask-Login's remember cookie); 0 turns it off.
+    REMEMBER_RESPONDER_DAYS = 30
     REMINDER_SOON_DAYS = 3
     # Open311: set when one endpoint serves several municipalities
     OPEN311_JURISDICTION = None

@@ -4,6 +4,7 @@ The mails are queued in the same transaction as the move (see mail.py).
 """
 from __future__ import annotations
 
+from flask import current_app
 from flask_babel import force_locale
 
 from . import mail, signin_links
@@ -23,6 +24,12 @@ def task_url(obs: Observation) -> str:
     return mail.site_path("observations.detail", obs_id=obs.id)
 
 
+def place(obs: Observation) -> dict:
+    """Where the task is, for the mail: the address, else the coordinates, and the item page with its map."""
+    return {"place": obs.address or f"{obs.lat:.5f}, {obs.lon:.5f}",
+            "map_url": mail.site_url("observations.detail", obs_id=obs.id)}
+
+
 def notify_assigned(obs: Observation, event: Event) -> None:
     """Each member of the organisation gets the task with a link that signs them in."""
     members = [u for u in obs.organisation.members if u.active and u.email and is_responder(u)]
@@ -32,16 +39,17 @@ def notify_assigned(obs: Observation, event: Event) -> None:
         mail.queue(
             user.email, "task_assigned", user.locale, dedupe_key=f"event:{event.id}:{user.email}",
             name=user.name, obs=obs, category=_category(obs, user.locale), priority=priority,
-            due=obs.due_date, comment=event.comment if event.visibility is Visibility.public else "",
-            url=signin_links.for_task(user, task_url(obs)),
+            due=obs.due_date, comment=event.comment,  # the organisation sees the coordinator's notes
+            url=signin_links.for_task(user, task_url(obs)), remember_days=current_app.config["REMEMBER_RESPONDER_DAYS"],
+            **place(obs),
         )
     contact = obs.organisation.email
     if contact and contact not in {u.email for u in members}:
         mail.queue(
             contact, "task_assigned", None, dedupe_key=f"event:{event.id}:{contact}",
             name=obs.organisation.name, obs=obs, category=_category(obs, None),
-            priority=str(PRIORITY[obs.priority]), due=obs.due_date, comment="",
-            url=mail.site_url("auth.request_link"),
+            priority=str(PRIORITY[obs.priority]), due=obs.due_date, comment=event.comment,
+            url=mail.site_url("auth.request_link"), remember_days=0, **place(obs),
         )
 
 

@@ -49,6 +49,12 @@ def is_responder(user) -> bool:
     return user.is_authenticated and user.role is Role.responder
 
 
+def may_stay_signed_in(user) -> bool:
+    """Responders open their tasks from mails, again and again: on their own device they may stay
+    signed in (REMEMBER_RESPONDER_DAYS) instead of needing a new link each time."""
+    return is_responder(user)
+
+
 def is_participant(user, walk: Walk) -> bool:
     return user.is_authenticated and any(p.user_id == user.id for p in walk.participants)
 

@@ -92,8 +92,9 @@ RULES: dict[Action, Rule] = {
     Action.accept: Rule(frozenset({Status.new}), STAFF, (), Status.accepted),
     Action.reject: Rule(frozenset({Status.new}), STAFF, ("reason",), Status.rejected),
     Action.duplicate: Rule(frozenset({Status.new, Status.accepted}), STAFF, ("duplicate_of",), Status.duplicate),
-    # assigning again moves an assigned item to another organisation
-    Action.assign: Rule(frozenset({Status.accepted, Status.assigned}), STAFF,
+    # assigning a new item assesses it in the same step (triage in one form); assigning again moves an
+    # assigned item to another organisation
+    Action.assign: Rule(frozenset({Status.new, Status.accepted, Status.assigned}), STAFF,
                         ("organisation", "priority", "due_date"), Status.assigned),
     Action.wont_fix: Rule(frozenset({Status.accepted}), STAFF, ("reason",), Status.wont_fix),
     # responders act on their organisation's tasks; coordinators may record it for them
@@ -112,7 +113,7 @@ REOPEN_TO = {
 }
 
 ACTION_LABELS = {
-    Action.accept: _l("Accept"),
+    Action.accept: _l("Assess"),  # gives "Assessed"
     Action.reject: _l("Reject"),
     Action.duplicate: _l("Mark as duplicate"),
     Action.assign: _l("Assign"),
@@ -120,9 +121,16 @@ ACTION_LABELS = {
     Action.start: _l("Start work"),
     Action.fix: _l("Mark as fixed"),
     Action.decline: _l("Not our responsibility"),
-    Action.verify: _l("Verify"),
+    Action.verify: _l("Mark as done"),  # gives "Done"
     Action.reopen: _l("Reopen"),
 }
+
+
+def action_label(action: Action, obs: Observation) -> str:
+    """What the action's button says for this item: assigning a new item also assesses it."""
+    if action is Action.assign and obs.status is Status.new:
+        return _l("Assess and assign")
+    return ACTION_LABELS[action]
 
 
 class WorkflowError(Exception):
@@ -223,6 +231,9 @@ def move(user, obs: Observation, action: Action, data: MoveInput | None = None,
     elif action is Action.assign:
         obs.organisation, obs.priority, obs.due_date = data.organisation, data.priority, data.due_date
         obs.assigned_at = now
+        if before is Status.new:  # assessed and assigned in one step
+            obs.accepted_at = now
+            details["assessed"] = True
         details.update(organisation=data.organisation.name, priority=data.priority.value,
                        due_date=data.due_date.isoformat())
     elif action is Action.fix:
@@ -302,13 +313,18 @@ def add_comment(user, obs: Observation, text: str, public: bool = False) -> Even
 # History actions that are no moves (see detail.html's history for their labels).
 
 
-def set_public(user, obs: Observation, public: bool) -> Event | None:
+def set_public(user, obs: Observation, public: bool, with_photos: bool = False) -> Event | None:
     """Show (True) or hide (False) the item on the public pages; an Event records a change.
-    Idempotent: asking for the state it is in changes nothing and records nothing."""
-    if obs.is_public == public:
+    Idempotent: asking for the state it is in changes nothing and records nothing.
+    ``with_photos`` shows the item's photos too, in the same step (one Event names them)."""
+    photos = [p for p in obs.photos if not p.is_public] if public and with_photos else []
+    if obs.is_public == public and not photos:
         return None
     obs.is_public = public
-    event = Event(observation=obs, actor=user, action=EventKind.published if public else EventKind.unpublished)
+    for photo in photos:
+        photo.is_public = True
+    event = Event(observation=obs, actor=user, action=EventKind.published if public else EventKind.unpublished,
+                  data={"photos": [p.id for p in photos]} if photos else None)
     db.session.add(event)
     return event
 

@@ -27,6 +27,15 @@
     document.querySelectorAll("input.pick").forEach(function (box) { box.checked = all.checked; });
   });
 
+  // The bulk form shows only the fields of the chosen action (without JS, all of them).
+  var bulkAction = $("#bulk-form select[name=action]");
+  function showBulkFields() {
+    document.querySelectorAll("#bulk-form [data-for-action]").forEach(function (field) {
+      field.hidden = field.dataset.forAction !== bulkAction.value;
+    });
+  }
+  if (bulkAction) { bulkAction.addEventListener("change", showBulkFields); showBulkFields(); }
+
   if (!map) return;
   var layer = L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 40 });
   map.addLayer(layer);

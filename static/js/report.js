@@ -107,7 +107,10 @@
       var li = document.createElement("li");
       var img = document.createElement("img");
       img.src = p.url;
-      img.alt = p.file.name;
+      // what the photo is, not its file name: the category (once chosen) and which photo of how many
+      var category = form.querySelector('input[name="category"]:checked');
+      var which = msg("photo-n", { n: i + 1, m: photos.length });
+      img.alt = category ? category.closest("label").textContent.trim() + ", " + which : which;
       var bar = document.createElement("progress");
       bar.max = 100; bar.value = 0; bar.hidden = true;
       p.bar = bar;
@@ -252,7 +255,9 @@
       if (xhr.status === 413) { showErrors([{ field: "photos", message: msg("too-large") }]); return; }
       if (xhr.status === 429 && keepable && window.walkappOutbox) { xhr.onerror(); return; }  // "try later"
       if (xhr.status === 401) { window.location.reload(); return; }
-      showErrors((body && body.errors) || [{ field: null, message: xhr.statusText }]);
+      var errors = (body && body.errors) || [{ field: null, message: xhr.statusText }];
+      if (walkEnded(errors)) return;
+      showErrors(errors);
     };
     xhr.timeout = 600000;  // a send that hangs on a weak connection counts as no connection
     xhr.ontimeout = xhr.onerror = function () {
@@ -311,8 +316,33 @@
     $("nearby").hidden = false;
     $("nearby").focus();
   }
-  $("nearby-new").addEventListener("click", function () {
+  // the photos' alt text names the category once it is chosen
+  form.addEventListener("change", function (e) { if (e.target.name === "category" && photos.length) renderThumbs(); });
+
+  // While "Already reported?" shows, Send sends it as new, as the panel's own button does.
+  var sendLabel = $("submit").textContent;
+  function sendAsNew() {
     $("nearby").hidden = true;
+    $("submit").textContent = sendLabel;
+    send(form.dataset.api, formData(true), finished, true);
+  }
+  $("nearby-new").addEventListener("click", sendAsNew);
+
+  // A walk marked done while one was reporting: keep what was typed (and the photos) as a report
+  // without walk where the person may report so (the server has the last word), else say what happened.
+  function walkEnded(errors) {
+    var box = $("walk-ended");
+    var walkField = form.querySelector('input[name="walk"]');
+    if (!box || !walkField || !errors.some(function (e) { return e.field === "walk"; })) return false;
+    box.hidden = false;
+    box.focus();
+    return true;
+  }
+  if ($("keep-off-walk")) $("keep-off-walk").addEventListener("click", function () {
+    var walkField = form.querySelector('input[name="walk"]');
+    if (walkField) walkField.remove();
+    form.dataset.done = "";  // afterwards, the new item's page
+    $("walk-ended").hidden = true;
     send(form.dataset.api, formData(true), finished, true);
   });
 
@@ -370,6 +400,7 @@
       return;
     }
     e.preventDefault();
+    if (!$("nearby").hidden) { clearErrors(); sendAsNew(); return; }
     clearErrors();
     $("queued").hidden = true;
     var category = form.querySelector('input[name="category"]:checked');
@@ -384,7 +415,11 @@
       .then(function (r) { return r.ok ? r.json() : { features: [] }; })
       .catch(function () { return { features: [] }; })
       .then(function (found) {
-        if (found.features && found.features.length) { setBusy(false); offerNearby(found.features); }
+        if (found.features && found.features.length) {
+          setBusy(false);
+          offerNearby(found.features);
+          $("submit").textContent = msg("send-new");
+        }
         else send(form.dataset.api, formData(true), finished, true);
       });
   });

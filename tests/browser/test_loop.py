@@ -252,7 +252,7 @@ def test_full_loop_from_report_to_public_page_on_phones(phone, live_server, smtp
     assert coordinator.locator("p.description").inner_text() == description
 
     # ... accepts it ...
-    send_action(coordinator, open_action(coordinator, "Acceptera"), "Acceptera")
+    send_action(coordinator, open_action(coordinator, "Bedöm"), "Bedöm")
     assert coordinator.get_by_text("Sparat: Bedömd.").is_visible()
 
     # ... shows it and its photo on the public page ...
@@ -362,10 +362,10 @@ def test_full_loop_from_report_to_public_page_on_phones(phone, live_server, smtp
     shot(coordinator, "loop-before-after-phone.png", full_page=False)
 
     # ... and verifies it with a public comment.
-    form = open_action(coordinator, "Godkänn")
+    form = open_action(coordinator, "Markera som klar")
     form.get_by_label("Kommentar (frivillig)").fill(public_note)
     form.get_by_label("Visa kommentaren på den offentliga återkopplingssidan").check()
-    send_action(coordinator, form, "Godkänn")
+    send_action(coordinator, form, "Markera som klar")
     assert coordinator.get_by_text("Sparat: Klar.").is_visible()
     assert state_badge(coordinator) == "Klar"
     assert coordinator.js_errors == []

@@ -303,7 +303,7 @@ def test_already_reported_offer_adds_to_the_existing_item(phone, live_server):
     text_width = offered.locator("div").first.evaluate("el => el.getBoundingClientRect().width")
     assert text_width >= 200, f"the offered item's text is {text_width}px wide"
 
-    offered.get_by_role("button", name="Lägg till här").click()
+    offered.get_by_role("button", name="Det är samma – lägg till mitt").click()
     second.wait_for_url(f"{base}/walks/{walk_id}")
     assert second.get_by_text("Tack! Ditt foto eller din kommentar har lagts till.").is_visible()
 
@@ -329,7 +329,7 @@ def test_no_to_the_offer_reports_a_new_item(phone, live_server):
     fill_report(second, description="Den andra, en annan lampa")
     send(second)
     second.locator("#nearby").wait_for()
-    second.get_by_role("button", name="Nej, det här är något nytt").click()
+    second.get_by_role("button", name="Nej, skicka som nytt").click()
     second.wait_for_url(f"{base}/walks/{walk_id}")
     assert sorted(f["properties"]["description"] for f in observations(second, base, walk_id)) == [
         "Den andra, en annan lampa", "Den första"]

@@ -168,7 +168,7 @@ def test_coordinator_triages_an_item_from_new_to_done_on_a_laptop(browse, live_s
     obs_id = int(page.url.rsplit("/", 1)[1])
     assert page.locator(".page-head .badge.state").inner_text() == "Ny"
 
-    act(page, "Acceptera")
+    act(page, "Bedöm")
     assert page.get_by_text("Sparat: Bedömd.").is_visible()
     assert page.locator(".page-head .badge.state").inner_text() == "Bedömd"
 
@@ -181,7 +181,7 @@ def test_coordinator_triages_an_item_from_new_to_done_on_a_laptop(browse, live_s
     act(page, "Markera som åtgärdad")
     assert page.get_by_text("Sparat: Åtgärdad.").is_visible()
 
-    act(page, "Godkänn")
+    act(page, "Markera som klar")
     assert page.get_by_text("Sparat: Klar.").is_visible()
     assert page.locator(".page-head .badge.state").inner_text() == "Klar"
 
@@ -285,7 +285,9 @@ def assert_map_shows_all_items(page, base):
     map_markers(page).first.wait_for()
     page.wait_for_load_state("networkidle")
     map_settled(page, ".inbox-map")
-    extent = page.request.get(base + "/api/v1/observations/extent").json()["bbox"]
+    # the extent of the inbox's own filter (it opens on the open items)
+    extent_url = page.locator("script[data-extent]").get_attribute("data-extent")
+    extent = page.request.get(base + extent_url).json()["bbox"]
     view = map_view(page)
     assert view[0] <= extent[0] and view[1] <= extent[1] and view[2] >= extent[2] and view[3] >= extent[3], (
         f"the map shows {view}, not all items {extent}")
@@ -493,7 +495,7 @@ def test_bulk_accept_of_selected_new_items(browse, live_server):
 
     page.locator(".bulk > summary").click()  # the bulk panel opens above the list
     bulk = page.locator(".bulk")
-    bulk.get_by_label("Åtgärd", exact=True).select_option(label="Acceptera")
+    bulk.get_by_label("Åtgärd", exact=True).select_option(label="Bedöm")
     with page.expect_navigation():
         bulk.get_by_role("button", name="Utför på valda").click()
     page.wait_for_load_state("networkidle")

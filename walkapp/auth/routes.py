@@ -1,8 +1,10 @@
+from datetime import timedelta
+
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from .. import mail, signin_links
+from .. import mail, policy, signin_links
 from ..access import ANYONE, SIGNED_IN, allow
 from ..extensions import db
 from ..models import utcnow
@@ -72,14 +74,19 @@ def use_link(token: str):
     """GET shows a button, POST signs in: mail scanners that open links do not use them up."""
     link = signin_links.find(token)
     state = signin_links.check(link)
+    if state in ("used", "expired") and current_user.is_authenticated and current_user.id == link.user_id:
+        return redirect(safe_next(link.next_url, url_for("main.home")))  # still signed in: straight there
     if state != "ok":
         return render_template("auth/link_refused.html", state=state, token=token,
                                form=LinkRequestForm(formdata=None)), 404 if state == "unknown" else 410
+    days = current_app.config["REMEMBER_RESPONDER_DAYS"]
+    offer = bool(days) and policy.may_stay_signed_in(link.user)
     if request.method == "GET":
-        return render_template("auth/use_link.html", token=token, name=link.user.name)
+        return render_template("auth/use_link.html", token=token, name=link.user.name, remember_days=days if offer else 0)
     link.used_at = utcnow()
     db.session.commit()
-    login_user(link.user)
+    remember = offer and request.form.get("remember") == "1"
+    login_user(link.user, remember=remember, duration=timedelta(days=int(days)) if remember else None)
     return redirect(safe_next(link.next_url, url_for("main.home")))
 
 

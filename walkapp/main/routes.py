@@ -1,18 +1,22 @@
 from flask import abort, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
-from .. import maps
+from .. import maps, workflow
 from ..access import ANYONE, allow
 from ..extensions import db
 from ..redirects import safe_next
+from ..labels import STATUS, WALK_STATUS
 from . import bp
+from . import home as home_items
 
 
 @bp.get("/")
 @allow(ANYONE)
 def home():
-    the_map = maps.base_map(current_app.config)
-    return render_template("main/home.html", map=maps.embed(the_map))
+    view, shown = home_items.for_user(current_user)
+    the_map = maps.base_map(current_app.config, zoom=13)
+    return render_template("main/home.html", view=view, shown=shown, map=maps.embed(the_map),
+                           status_labels=STATUS, walk_status=WALK_STATUS, is_overdue=workflow.is_overdue)
 
 
 @bp.post("/language")

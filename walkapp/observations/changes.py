@@ -88,13 +88,13 @@ def move_from_form(user, obs: Observation, form, after_photos=()) -> Event:
     return event
 
 
-def set_public(user, obs: Observation, public: bool) -> Event | None:
+def set_public(user, obs: Observation, public: bool, with_photos: bool = False) -> Event | None:
     """Show or hide the item on the public pages: sets (never flips) the wanted state, so two
     coordinators pressing "Hide" at once both hide it. A change is recorded in the history; a
     press that finds the item already so changes nothing. A concurrent change of the item is
     read again and the wanted state set on top of it."""
     for attempt in range(3):
-        event = workflow.set_public(user, obs, public)
+        event = workflow.set_public(user, obs, public, with_photos)
         try:
             db.session.commit()
             return event

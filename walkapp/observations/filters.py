@@ -27,6 +27,9 @@ class FilterError(Exception):
 MAX_VERTICES = 50
 
 
+ALL_STATUSES = "all"
+
+
 def inside(polygon):
     """Point in polygon as plain SQL (ray casting: an odd number of edge crossings is inside),
     after a bounding-box test that the lat/lon index can serve."""
@@ -98,7 +101,9 @@ class ObservationFilter:
                 errors[key] = [message]
                 return None
 
-        f.statuses = parse("status", lambda: [Status(v) for v in values("status")], _("Unknown status.")) or []
+        # "all" asks for every status in so many words (the inbox without one shows the open items)
+        f.statuses = parse("status", lambda: [Status(v) for v in values("status") if v != ALL_STATUSES],
+                           _("Unknown status.")) or []
         f.sources = parse("source", lambda: [Source(v) for v in values("source")], _("Unknown source.")) or []
         f.categories = parse("category", lambda: values("category"), _("Too many categories.")) or []
         if args.get("kind"):

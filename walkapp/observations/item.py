@@ -51,7 +51,7 @@ def render_detail(obs: Observation, *, move_form=None, edit_form=None, comment_f
         "observations/detail.html", obs=obs, map=maps.embed(small_map),
         status_labels=STATUS, sources=SOURCE, roles=PARTICIPANT_ROLES, priorities=PRIORITY,
         priority_names={p.value: label for p, label in PRIORITY.items()},
-        actions=actions, action_labels=workflow.ACTION_LABELS, move_form=move_form,
+        actions=actions, action_labels={a: workflow.action_label(a, obs) for a in actions}, move_form=move_form,
         edit_form=edit_form, comment_form=comment_form or CommentForm(formdata=None),
         candidates=changes.duplicate_candidates(obs) if Action.duplicate in actions else [],
         conflict=conflict, errors=errors or {}, events=events,
@@ -104,7 +104,7 @@ def set_public(obs_id: int):
     obs = visible_or_abort(obs_id)
     public = wanted_public()
     try:
-        changes.set_public(current_user, obs, public)
+        changes.set_public(current_user, obs, public, with_photos=request.form.get("with_photos") == "1")
     except changes.Conflict as conflict:
         return render_detail(conflict.obs, conflict=changes.last_change(conflict.obs), status=409)
     public_flash(public)

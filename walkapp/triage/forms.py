@@ -12,7 +12,7 @@ from ..observations.item_forms import TEXT_MAX
 
 class BulkForm(FlaskForm):
     action = SelectField(_l("Action"), choices=[
-        SelectChoice(Action.accept.value, _l("Accept")),
+        SelectChoice(Action.accept.value, _l("Assess")),
         SelectChoice(Action.assign.value, _l("Assign")),
         SelectChoice(Action.reject.value, _l("Reject")),
     ])

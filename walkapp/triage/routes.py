@@ -31,6 +31,8 @@ def inbox():
         filters = ObservationFilter()
     if filters.kind is None:  # safe places skip the workflow: they have their own tab
         filters.kind = Kind.problem
+    if "status" not in request.args and filters.kind is Kind.problem:  # opens on what is still open; "All" shows the rest
+        filters.statuses = list(workflow.OPEN)
     sort = request.args.get("sort", "newest")
     try:
         page = inputs.parse_page(request.args.get("page"))
@@ -48,7 +50,7 @@ def inbox():
         categories=db.session.scalars(db.select(Category).order_by(Category.sort_order)).all(),
         organisations=db.session.scalars(db.select(Organisation).order_by(Organisation.name)).all(),
         walks=db.session.scalars(db.select(Walk).order_by(Walk.starts_at.desc())).all(),
-        is_overdue=workflow.is_overdue,
+        is_overdue=workflow.is_overdue, open_statuses=list(workflow.OPEN),
     )
 
 

@@ -125,6 +125,8 @@ def set_status(walk_id: int):
     if not workflow.may_move_walk(walk, to):
         flash(_("This status change is not possible for the walk."), "error")
         return redirect(url_for("walks.view", walk_id=walk.id))
+    if to is WalkStatus.done and request.form.get("confirmed") != "1":  # ending a walk is asked once more
+        return render_template("walks/confirm_done.html", walk=walk)
     walk.status = to
     db.session.commit()
     flash(_("The walk is now: %(status)s.", status=WALK_STATUS[walk.status]), "success")
@@ -195,5 +197,8 @@ def join(code: str):
             flash(_("Welcome to the walk! Report what you see with the big button."), "success")
             return redirect(url_for("walks.view", walk_id=walk.id))
     status = 429 if headers else 400 if (form.errors or error) else 200
-    # A finished walk's code tells only that it has ended: not what or where the walk was.
-    return render_template("walks/join.html", walk=walk, form=form, error=error, finished=finished), status, headers
+    # A finished walk's code tells only that it has ended, and leads to its public feedback page once
+    # that shows something: not what or where the walk was.
+    feedback = url_for("public.walk", token=walk.public_token) if finished and service.has_public_items(walk) else None
+    return render_template("walks/join.html", walk=walk, form=form, error=error, finished=finished,
+                           feedback=feedback), status, headers

@@ -6,9 +6,9 @@ import secrets
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
-from .. import limits
+from .. import limits, policy
 from ..extensions import db
-from ..models import Participant, Role, Stop, User, Walk, WalkStatus
+from ..models import Observation, Participant, Role, Stop, User, Walk, WalkStatus
 
 # No 0/O, 1/I/L: a code read aloud or from paper must be typed right.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -96,3 +96,10 @@ def join(walk: Walk, user, form) -> User:
     except IntegrityError:  # joined twice at once from two tabs
         db.session.rollback()
     return user
+
+
+def has_public_items(walk: Walk) -> bool:
+    """Whether the walk's public feedback page shows anything yet (a finished walk's code then leads there)."""
+    return db.session.scalar(
+        db.select(Observation.id).where(Observation.walk_id == walk.id, policy.shown_publicly_sql()).limit(1)
+    ) is not None
