@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from walkapp import photos
+from walkapp import faces, photos
 from walkapp.access import rule_for
 from walkapp.extensions import db
 from walkapp.situation import report, stats
@@ -46,6 +46,7 @@ EXPECTED = {
     "api.observation": (API_LOGIN, OK, HIDDEN, OK, OK),
     "api.nearby": (API_LOGIN, OK, OK, OK, OK),
     "api.extent": (API_LOGIN, OK, OK, OK, OK),
+    "api.faces": (API_LOGIN, DENIED, HIDDEN, OK, OK),  # coordinators redact; the walker's photo is no after-photo
     "triage.inbox": (LOGIN, DENIED, DENIED, OK, OK),
     "tasks.index": (LOGIN, DENIED, OK, DENIED, DENIED),
     "auth.request_link": (OK, OK, OK, OK, OK),
@@ -94,6 +95,7 @@ def url_values(app, users):
         db.session.flush()
         processed = photos.process(jpeg_with_orientation_and_gps(), max_bytes=10**8, max_pixels=10**8)
         photos.save_photos(obs, [processed], walker)
+        faces.wait_idle()  # face detection has written its result before any snapshot is taken
         with app.test_request_context():
             scope = stats.Scope(date.today() - timedelta(days=89), date.today())
             saved = report.create(scope, {}, "Lägesbild", "Analys", ["walk"], "", None, date.today())
@@ -184,6 +186,7 @@ POST_EXPECTED = {
     "admin.toggle_user": (LOGIN, DENIED, DENIED, DENIED, DONE),
     "api.contribute": (API_LOGIN, CREATED, HIDDEN, CREATED, CREATED),
     "api.create_observation": (API_LOGIN, INVALID, INVALID, INVALID, INVALID),
+    "api.redactions": (API_LOGIN, DENIED, HIDDEN, INVALID, INVALID),  # no boxes sent
     "auth.login": (INVALID, INVALID, INVALID, INVALID, INVALID),
     "auth.renew_link": (OK, OK, OK, OK, OK),  # an unknown token: the page says so, and offers a new link
     "auth.request_link": (INVALID, INVALID, INVALID, INVALID, INVALID),
@@ -199,6 +202,7 @@ POST_EXPECTED = {
     "triage.edit": (LOGIN, DENIED, DENIED, INVALID, INVALID),
     "triage.move": (LOGIN, INVALID, HIDDEN, DONE, DONE),  # a walker may not accept: refused by the workflow
     "triage.set_photo_public": (LOGIN, DENIED, DENIED, DONE, DONE),
+    "triage.confirm_no_people": (LOGIN, DENIED, DENIED, DONE, DONE),
     "triage.set_public": (LOGIN, DENIED, DENIED, DONE, DONE),
     "walks.edit": (LOGIN, DENIED, DENIED, INVALID, INVALID),
     "walks.enter_code": (INVALID, INVALID, INVALID, INVALID, INVALID),

@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import ArgumentError, OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import access, assets, config, i18n, inputs, mail, maps, notifications, photos, security_headers  # noqa: F401 (notifications subscribes)
+from . import access, assets, config, faces, i18n, inputs, mail, maps, notifications, photos, security_headers  # noqa: F401 (notifications subscribes)
 from .extensions import babel, csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,6 +49,7 @@ def create_app(test_config: dict | None = None, *, local: bool = False) -> Flask
     maps.use_local_assets(lambda name: assets.static_url(app, name))
     photos.init_app(app)
     mail.init_app(app)
+    faces.init_app(app)
 
     from . import cli, errors
     from .admin import bp as admin_bp

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -349,6 +350,14 @@ class Photo(db.Model):
     uploader_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
     is_public: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Face detection after upload (walkapp/faces.py): when it ran, the boxes it suggests (display
+    # pixels, [x, y, w, h]) and whether the photo may show people. policy.can_publish_photo reads them.
+    faces_checked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    face_boxes: Mapped[Optional[list[Any]]] = mapped_column(JSON)
+    may_show_people: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Someone looked: redacted it, or confirmed that no person can be identified.
+    people_reviewed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    redacted_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
     observation: Mapped[Observation] = relationship(back_populates="photos")
     uploader: Mapped[Optional[User]] = relationship()

@@ -5,7 +5,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import inputs, limits, maps, photos, policy, workflow
+from .. import inputs, limits, maps, photos, policy, redaction, workflow
 from ..admin.forms import organisation_choices
 from ..i18n import current_language
 from ..access import SIGNED_IN, allow
@@ -101,7 +101,7 @@ def render_detail(obs: Observation, *, move_form=None, edit_form=None, comment_f
         edit_form=edit_form, comment_form=comment_form or CommentForm(formdata=None),
         candidates=duplicate_candidates(obs) if workflow.Action.duplicate in actions else [],
         conflict=conflict, errors=errors or {}, events=events,
-        overdue=workflow.is_overdue(obs),
+        overdue=workflow.is_overdue(obs), photo_controls=redaction.controls(current_user, obs.photos),
     ), status
 
 

@@ -8,7 +8,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import inputs, maps, policy, workflow
+from .. import inputs, maps, policy, redaction, workflow
 from ..access import SIGNED_IN, STAFF, allow
 from ..extensions import db
 from ..labels import PRIORITY, SOURCE, STATUS
@@ -140,8 +140,24 @@ def set_public(obs_id: int):
 def set_photo_public(photo_id: int):
     photo = db.get_or_404(Photo, photo_id)
     public = wanted_public()
-    service.set_photo_public(current_user, photo, public)
-    public_flash(public)
+    try:
+        service.set_photo_public(current_user, photo, public)
+    except service.PhotoNeedsReview as exc:
+        flash(exc.message, "error")
+    else:
+        public_flash(public)
+    return redirect(url_for("observations.detail", obs_id=photo.observation_id))
+
+
+@bp.post("/photos/<int:photo_id>/no-people")
+@allow(*STAFF)
+def confirm_no_people(photo_id: int):
+    """A coordinator looked at a photo marked "may show people": no person can be identified."""
+    photo = db.get_or_404(Photo, photo_id)
+    if not policy.can_review_people(current_user, photo):
+        abort(404)
+    redaction.confirm_no_people(current_user, photo)
+    flash(_("Reviewed: no person can be identified in the photo."), "success")
     return redirect(url_for("observations.detail", obs_id=photo.observation_id))
 
 

@@ -168,7 +168,19 @@ def set_public(user, obs: Observation, public: bool) -> Event | None:
     raise Conflict(obs)
 
 
+class PhotoNeedsReview(Exception):
+    """The photo may show people (or is still being checked) and no one has reviewed it."""
+
+    def __init__(self, photo):
+        super().__init__(photo.id)
+        self.message = (_("This photo may show people: redact it, or confirm that no person can be "
+                          "identified, before making it public.") if photo.faces_checked_at is not None
+                        else _("The photo is still being checked for people; try again in a moment."))
+
+
 def set_photo_public(user, photo, public: bool) -> Event | None:
+    if public and not policy.can_publish_photo(photo):
+        raise PhotoNeedsReview(photo)
     event = workflow.set_photo_public(user, photo, public)
     db.session.commit()
     return event
