@@ -14,7 +14,7 @@ from ..access import SIGNED_IN, allow
 from ..extensions import db
 from ..models import Photo
 from . import bp
-from .routes import errors_response
+from .routes import errors_response, thank_browser
 
 
 def redactable_or_abort(photo_id: int) -> Photo:
@@ -57,5 +57,6 @@ def redactions(photo_id: int):
     except redaction.Conflict:
         return errors_response({"form": [_("Someone else redacted this photo meanwhile; "
                                            "open it again.")]}, 409)
+    thank_browser(_("Redacted: the original pixels are gone from every stored copy of the photo."))
     return jsonify(id=photo.id, boxes=len(boxes), width=photo.width, height=photo.height,
                    renditions=rendition_urls(photo)), 201
