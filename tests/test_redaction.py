@@ -271,3 +271,30 @@ def test_the_editor_posts_with_the_session_and_the_csrf_header(app_factory):
 def csrf_of(html: str) -> str:
     match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html)
     return match.group(1)
+
+
+def test_check_photos_command_checks_what_the_worker_has_not(app, coordinator, runner):
+    astronaut, cat = uploaded(app, coordinator, skdata.astronaut()), uploaded(app, coordinator, skdata.chelsea())
+    with app.app_context():
+        for photo in db.session.scalars(db.select(Photo)):
+            photo.faces_checked_at, photo.face_boxes, photo.may_show_people = None, None, False
+        db.session.commit()
+    result = runner.invoke(args=["check-photos"])
+    assert result.exit_code == 0 and "Checked 2 photos; 1 may show people" in result.output
+    with app.app_context():
+        assert db.session.get(Photo, astronaut).may_show_people and len(db.session.get(Photo, astronaut).face_boxes) == 1
+        assert db.session.get(Photo, cat).faces_checked_at is not None and not db.session.get(Photo, cat).may_show_people
+    assert "Checked 0 photos" in runner.invoke(args=["check-photos"]).output
+
+
+def test_a_photo_the_detector_cannot_read_waits_for_review(app, coordinator, runner):
+    cat = uploaded(app, coordinator, skdata.chelsea())
+    with app.app_context():
+        photo = db.session.get(Photo, cat)
+        photo.faces_checked_at = None
+        db.session.commit()
+        app.extensions["photo_storage"].path(photo.storage_key, "display").write_bytes(b"not a jpeg")
+    assert "1 may show people" in runner.invoke(args=["check-photos"]).output
+    with app.app_context():
+        photo = db.session.get(Photo, cat)
+        assert photo.may_show_people and photo.face_boxes == [] and not policy.can_publish_photo(photo)

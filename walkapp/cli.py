@@ -17,7 +17,7 @@ from flask_migrate.cli import db as migrate_db_group
 from werkzeug.serving import run_simple
 
 from .extensions import db
-from .models import Organisation, Role, User
+from .models import Organisation, Photo, Role, User
 
 
 def _create_app():
@@ -153,6 +153,19 @@ def send_mail_command() -> None:
         raise SystemExit(1)
 
 
+@click.command("check-photos")
+@with_appcontext
+def check_photos_command() -> None:
+    """Look for faces in every photo not checked yet (after upgrading, or if the server stopped
+    before its worker got to a photo); a photo with a face waits for review before it can be public."""
+    from . import faces
+
+    checked = faces.check_unchecked()
+    flagged = db.session.scalar(db.select(db.func.count(Photo.id)).where(Photo.may_show_people.is_(True),
+                                                                         Photo.people_reviewed_at.is_(None)))
+    click.echo(f"Checked {checked} photos; {flagged} may show people and wait for review.")
+
+
 @click.command("send-reminders")
 @with_appcontext
 def send_reminders_command() -> None:
@@ -221,7 +234,7 @@ db_group = click.Group(
 
 COMMANDS = (create_user_command, seed_categories_command, create_token_command,
             revoke_token_command, send_mail_command, send_reminders_command,
-            create_api_key_command, db_group)
+            create_api_key_command, check_photos_command, db_group)
 for _command in COMMANDS:
     main.add_command(_command)
 
