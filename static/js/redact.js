@@ -152,9 +152,11 @@
     dialog.querySelector("[data-act=preview]").setAttribute("aria-pressed", "false");
     img.src = button.dataset.src;
     dialog.showModal();
+    var opened = photo;  // an answer for a photo closed meanwhile is dropped
     fetch(photo.faces, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (r) { return r.ok ? r.json() : Promise.reject(r); })
       .then(function (data) {
+        if (photo !== opened) return;
         data.boxes.forEach(function (b) { add(b[0], b[1], b[2], b[3]); });
         say(!data.checked ? msg("Checking") : data.boxes.length ? msg("Found", data.boxes.length) : msg("None"));
       })

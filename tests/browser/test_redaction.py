@@ -59,10 +59,12 @@ def test_a_suggested_face_is_redacted_on_a_phone_and_the_photo_published(pages, 
     public = page.locator(f"form[action='/photos/{photo_id}/public'] button")
     expect(public).to_be_disabled()
     before = {r: served(page, f"{base}/photos/{photo_id}/{r}.jpg") for r in ("display", "thumb")}
+    page.locator("ul.photos").scroll_into_view_if_needed()
+    shot(page, "redaction-review-phone.png", full_page=False)
 
     page.get_by_role("button", name=re.compile(r"^Maskera\b")).click()
     dialog = page.get_by_role("dialog", name="Maskera foto")
-    expect(dialog.get_by_role("status")).to_contain_text("1 möjliga ansikten")
+    expect(dialog.get_by_role("status")).to_contain_text("Möjliga ansikten markerade: 1.")
     box = dialog.get_by_role("button", name="Ruta 1")
     expect(box).to_be_visible()
     # keyboard: move and resize there and back again, so the box stays the suggestion
