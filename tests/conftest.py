@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from walkapp import create_app, mail
+from walkapp import create_app, faces, mail
 from walkapp.categories import seed_default_categories
 from walkapp.config import normalise_db_url
 from walkapp.extensions import db
@@ -112,6 +112,7 @@ def app_factory(tmp_path, shared_pg_url):
 
     yield factory
     mail.wait_idle()  # the mail thread is done with the database before it is reset
+    faces.wait_idle()  # and so is face detection
     for app in apps:
         reset_database(app)
 

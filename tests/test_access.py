@@ -3,6 +3,7 @@ import re
 
 import pytest
 
+from walkapp import faces, photos
 from walkapp.access import rule_for
 from walkapp.extensions import db
 from walkapp.models import ApiKey, Organisation, Role, User
@@ -43,6 +44,7 @@ EXPECTED = {
     "api.observation": (API_LOGIN, OK, HIDDEN, OK, OK),
     "api.nearby": (API_LOGIN, OK, OK, OK, OK),
     "api.extent": (API_LOGIN, OK, OK, OK, OK),
+    "api.faces": (API_LOGIN, DENIED, HIDDEN, OK, OK),  # coordinators redact; the walker's photo is no after-photo
     "triage.inbox": (LOGIN, DENIED, DENIED, OK, OK),
     "tasks.index": (LOGIN, DENIED, OK, DENIED, DENIED),
     "auth.request_link": (OK, OK, OK, OK, OK),
@@ -155,6 +157,7 @@ POST_EXPECTED = {
     "admin.toggle_user": (LOGIN, DENIED, DENIED, DENIED, DONE),
     "api.contribute": (API_LOGIN, CREATED, HIDDEN, CREATED, CREATED),
     "api.create_observation": (API_LOGIN, INVALID, INVALID, INVALID, INVALID),
+    "api.redactions": (API_LOGIN, DENIED, HIDDEN, INVALID, INVALID),  # no boxes sent
     "auth.login": (INVALID, INVALID, INVALID, INVALID, INVALID),
     "auth.renew_link": (OK, OK, OK, OK, OK),  # an unknown token: the page says so, and offers a new link
     "auth.request_link": (INVALID, INVALID, INVALID, INVALID, INVALID),
@@ -170,6 +173,7 @@ POST_EXPECTED = {
     "observations.staff_edit": (LOGIN, DENIED, DENIED, INVALID, INVALID),
     "observations.move": (LOGIN, INVALID, HIDDEN, DONE, DONE),  # a walker may not accept: refused by the workflow
     "observations.set_photo_public": (LOGIN, DENIED, DENIED, DONE, DONE),
+    "observations.confirm_no_people": (LOGIN, DENIED, DENIED, DONE, DONE),
     "observations.set_public": (LOGIN, DENIED, DENIED, DONE, DONE),
     "walks.edit": (LOGIN, DENIED, DENIED, INVALID, INVALID),
     "walks.enter_code": (INVALID, INVALID, INVALID, INVALID, INVALID),

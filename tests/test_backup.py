@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from walkapp import backup, demo, photos
+from walkapp import backup, demo, faces, photos
 from walkapp.extensions import db
 from walkapp.models import Observation, Photo, Walk
 
@@ -30,6 +30,7 @@ def filled_instance(root: Path, database_url: str):
         demo.seed("a-demo-password")
         walk = db.session.scalar(db.select(Walk).filter(Walk.observations.any()).order_by(Walk.id))
         photograph_demo_walk(walk.id)
+        faces.wait_idle()  # face detection has recorded its result before the snapshot
     return app
 
 

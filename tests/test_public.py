@@ -2,7 +2,7 @@
 import re
 from datetime import timedelta
 
-from walkapp import photos
+from walkapp import faces, photos
 from walkapp.extensions import db
 from walkapp.models import Event, Observation, Organisation, Photo, Role, Status, User, Visibility, Walk
 
@@ -15,6 +15,9 @@ def add_photo(obs_id, walker_id, public):
     obs = db.session.get(Observation, obs_id)
     processed = photos.process(samples.png_bytes(), max_bytes=10**7, max_pixels=10**8)
     [photo] = photos.save_photos(obs, [processed], db.session.get(User, walker_id))
+    db.session.commit()  # the caller commits what save_photos added
+    assert faces.wait_idle()  # checked for people: a coordinator may publish it
+    db.session.refresh(photo)
     photo.is_public = public
     db.session.commit()
     return photo.id

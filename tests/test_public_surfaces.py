@@ -18,7 +18,7 @@ from pypdf import PdfReader
 
 from walkapp import photos
 from walkapp.extensions import db
-from walkapp.models import Event, Kind, Observation, Role, Status, User, Visibility
+from walkapp.models import Action, Event, Kind, Observation, Role, Status, User, Visibility
 
 from . import photo_samples as samples
 from .factories import make_observation, make_walk
@@ -69,7 +69,7 @@ def build_world(app, users) -> World:
             db.session.add_all([
                 Event(observation=obs, action="reported", to_status=Status.new, comment=f"Intern{n:02d}",
                       visibility=Visibility.internal),
-                Event(observation=obs, action="move", from_status=Status.new, to_status=status,
+                Event(observation=obs, action=Action.accept, from_status=Status.new, to_status=status,
                       comment=f"Notis{n:02d}", visibility=Visibility.public),
             ])
             shown_photo, hidden_photo = photos.save_photos(obs, [processed, processed], reporter)

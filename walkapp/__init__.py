@@ -10,7 +10,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import (  # noqa: F401 (notifications subscribes to the workflow's moves)
-    access, assets, cli, config, errors, health, i18n, inputs, mail, maps, notifications, photos, policy, request_log,
+    access, assets, cli, config, errors, faces, health, i18n, inputs, mail, maps, notifications, photos, policy, request_log,
     security_headers,
 )
 from .admin import bp as admin_bp
@@ -70,6 +70,7 @@ def create_app(test_config: dict | None = None, *, local: bool = False) -> Flask
     mail.init_app(app)
     health.init_app(app)
     request_log.init_app(app)
+    faces.init_app(app)
 
     for blueprint in (main_bp, auth_bp, admin_bp, walks_bp, observations_bp, triage_bp, tasks_bp,
                       public_bp, api_bp, open311_bp, exchange_bp, situation_bp, pwa_bp):

@@ -21,11 +21,11 @@ from werkzeug.serving import run_simple
 
 import walkapp  # the package, for create_app at run time: the app factory registers these commands
 
-from . import demo, mail, reminders, schema
+from . import demo, faces, mail, reminders, schema
 from .backup import BackupError, restore_backup, write_backup
 from .categories import seed_default_categories
 from .extensions import db
-from .models import ApiKey, ApiToken, Organisation, Role, User, utcnow
+from .models import ApiKey, ApiToken, Organisation, Photo, Role, User, utcnow
 from .privacy import audit, retention, subject_rights
 from .tokens import create_api_key, create_token
 
@@ -149,6 +149,17 @@ def send_mail_command() -> None:
     click.echo(f"Sent {sent}, failed {failed}.")
     if failed:
         raise SystemExit(1)
+
+
+@click.command("check-photos")
+@with_appcontext
+def check_photos_command() -> None:
+    """Look for faces in every photo not checked yet (after upgrading, or if the server stopped
+    before its worker got to a photo); a photo with a face waits for review before it can be public."""
+    checked = faces.check_unchecked()
+    flagged = db.session.scalar(db.select(db.func.count(Photo.id)).where(Photo.may_show_people.is_(True),
+                                                                         Photo.people_reviewed_at.is_(None)))
+    click.echo(f"Checked {checked} photos; {flagged} may show people and wait for review.")
 
 
 @click.command("send-reminders")
@@ -292,7 +303,7 @@ db_group = click.Group(
 COMMANDS = (create_user_command, seed_categories_command, create_token_command,
             revoke_token_command, send_mail_command, send_reminders_command,
             create_api_key_command, backup_command, restore_command, retention_command, personal_data_group,
-            db_group)
+            check_photos_command, db_group)
 for _command in COMMANDS:
     main.add_command(_command)
 

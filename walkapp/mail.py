@@ -240,7 +240,8 @@ class Sender:
     restart) leaves its mails in the outbox for `walkapp send-mail`.
     """
 
-    def __init__(self):
+    def __init__(self, name: str = "walkapp-mail"):
+        self.name = name
         self.jobs: queue_module.Queue = queue_module.Queue()
         self.lock = threading.Lock()
         self.thread: threading.Thread | None = None
@@ -252,7 +253,7 @@ class Sender:
                 self.jobs, self.thread, self.pid = queue_module.Queue(), None, os.getpid()
             self.jobs.put((app, function, args))
             if self.thread is None or not self.thread.is_alive():
-                self.thread = threading.Thread(target=self._run, args=(self.jobs,), name="walkapp-mail",
+                self.thread = threading.Thread(target=self._run, args=(self.jobs,), name=self.name,
                                                daemon=True)
                 self.thread.start()
 
@@ -267,7 +268,7 @@ class Sender:
                     except Exception as exc:
                         db.session.rollback()
                         # The type only: a message or traceback may carry an address or a link.
-                        app.logger.error("mail job %s failed (%s)", function.__name__, type(exc).__name__)
+                        app.logger.error("background job %s failed (%s)", function.__name__, type(exc).__name__)
             finally:
                 jobs.task_done()
 

@@ -130,6 +130,8 @@ class EventKind(str, enum.Enum):
     merged = "merged"  # a duplicate's comments moved here (data: duplicate)
     published = "published"  # shown on the public feedback page (data: photo, for a photo)
     unpublished = "unpublished"
+    redacted = "redacted"  # areas of a photo pixelated for good (data: photo, boxes: how many)
+    people_reviewed = "people_reviewed"  # a coordinator saw no identifiable person in a photo (data: photo)
 
 
 def event_action(value: str) -> str:
@@ -410,6 +412,14 @@ class Photo(db.Model):
     uploader_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
     is_public: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Face detection after upload (walkapp/faces.py): when it ran, the boxes it suggests (display
+    # pixels, [x, y, w, h]) and whether the photo may show people. policy.can_publish_photo reads them.
+    faces_checked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    face_boxes: Mapped[Optional[list[Any]]] = mapped_column(JSON)
+    may_show_people: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Someone looked: redacted it, or confirmed that no person can be identified.
+    people_reviewed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    redacted_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
     observation: Mapped[Observation] = relationship(back_populates="photos")
     uploader: Mapped[Optional[User]] = relationship()

@@ -251,6 +251,11 @@ def _jpeg(im: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
+def encode_jpeg(im: Image.Image) -> bytes:
+    """A rendition's JPEG as process() writes it (same quality, no metadata)."""
+    return _jpeg(im)
+
+
 # --- Storage -------------------------------------------------------------------
 
 # Keys come from new_key(); checking them keeps any other string out of paths.

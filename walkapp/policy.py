@@ -9,7 +9,9 @@ from __future__ import annotations
 from sqlalchemy import false, or_, select, true
 
 from .extensions import db
-from .models import STAFF, Event, Observation, Participant, Photo, Role, Source, Status, Visibility, Walk, WalkStatus
+from .models import (
+    STAFF, Event, Observation, Participant, Photo, PhotoStage, Role, Source, Status, Visibility, Walk, WalkStatus,
+)
 from .workflow import ORGANISATION_TASK
 
 # STAFF (coordinators and admins) is defined next to Role in models and re-exported from here:
@@ -31,8 +33,37 @@ def shown_publicly_sql():
 
 def photo_shown_publicly(photo: Photo) -> bool:
     """A photo is public only when marked so and its item is shown publicly: hiding, rejecting or
-    marking an item a duplicate takes its photos off every public surface too."""
-    return photo.is_public and shown_publicly(photo.observation)
+    marking an item a duplicate takes its photos off every public surface too. A photo that may
+    show people is not shown until someone has reviewed it."""
+    return photo.is_public and not needs_people_review(photo) and shown_publicly(photo.observation)
+
+
+def needs_people_review(photo: Photo) -> bool:
+    """Face detection marked the photo "may show people" and no one has redacted it or confirmed
+    that no person can be identified."""
+    return photo.may_show_people and photo.people_reviewed_at is None
+
+
+def can_publish_photo(photo: Photo) -> bool:
+    """A photo may be made public once face detection has looked at it (or a person has) and it
+    needs no review: the one rule behind the photo's "Public" button."""
+    checked = photo.faces_checked_at is not None or photo.people_reviewed_at is not None
+    return checked and not needs_people_review(photo)
+
+
+def can_redact_photo(user, photo: Photo) -> bool:
+    """Coordinators redact any photo of an item they see; a responder their own after-photos."""
+    if not can_view_observation(user, photo.observation):
+        return False
+    if is_staff(user):
+        return True
+    return (user.role is Role.responder and photo.uploader_id == user.id
+            and photo.stage is PhotoStage.after)
+
+
+def can_review_people(user, photo: Photo) -> bool:
+    """Confirming "no person identifiable" is a coordinator's call."""
+    return is_staff(user) and can_view_observation(user, photo.observation)
 
 
 def is_staff(user) -> bool:

@@ -313,11 +313,12 @@ def add_comment(user, obs: Observation, text: str, public: bool = False) -> Even
 # History actions that are no moves (see detail.html's history for their labels).
 
 
-def set_public(user, obs: Observation, public: bool, with_photos: bool = False) -> Event | None:
+def set_public(user, obs: Observation, public: bool, photos=()) -> Event | None:
     """Show (True) or hide (False) the item on the public pages; an Event records a change.
     Idempotent: asking for the state it is in changes nothing and records nothing.
-    ``with_photos`` shows the item's photos too, in the same step (one Event names them)."""
-    photos = [p for p in obs.photos if not p.is_public] if public and with_photos else []
+    ``photos`` (the caller chose which may be shown: policy.can_publish_photo) are shown in the same
+    step, named by the one Event."""
+    photos = [p for p in photos if not p.is_public] if public else []
     if obs.is_public == public and not photos:
         return None
     obs.is_public = public

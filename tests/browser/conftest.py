@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 from werkzeug.serving import make_server
 
-from walkapp import demo, mail
+from walkapp import demo, faces, mail
 from walkapp.categories import seed_default_categories
 from walkapp.extensions import db
 
@@ -78,6 +78,7 @@ def serving(tmp_path, database_url, **config):
         server.shutdown()
         thread.join(5)
         mail.wait_idle()  # the mail thread is done with the database before it is reset
+        faces.wait_idle()  # and so is face detection
         reset_database(app)
 
 

@@ -94,7 +94,8 @@ def set_public(user, obs: Observation, public: bool, with_photos: bool = False) 
     press that finds the item already so changes nothing. A concurrent change of the item is
     read again and the wanted state set on top of it."""
     for attempt in range(3):
-        event = workflow.set_public(user, obs, public, with_photos)
+        shown = [p for p in obs.photos if policy.can_publish_photo(p)] if with_photos else []
+        event = workflow.set_public(user, obs, public, shown)
         try:
             db.session.commit()
             return event
@@ -104,7 +105,19 @@ def set_public(user, obs: Observation, public: bool, with_photos: bool = False) 
     raise Conflict(obs)
 
 
+class PhotoNeedsReview(Exception):
+    """The photo may show people (or is still being checked) and no one has reviewed it."""
+
+    def __init__(self, photo):
+        super().__init__(photo.id)
+        self.message = (_("This photo may show people: redact it, or confirm that no person can be "
+                          "identified, before making it public.") if photo.faces_checked_at is not None
+                        else _("The photo is still being checked for people; try again in a moment."))
+
+
 def set_photo_public(user, photo, public: bool) -> Event | None:
+    if public and not policy.can_publish_photo(photo):
+        raise PhotoNeedsReview(photo)
     event = workflow.set_photo_public(user, photo, public)
     db.session.commit()
     return event

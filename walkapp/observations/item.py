@@ -6,7 +6,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import maps, policy, workflow
+from .. import maps, policy, redaction, workflow
 from ..access import SIGNED_IN, allow
 from ..admin.forms import organisation_choices
 from ..extensions import db
@@ -55,7 +55,7 @@ def render_detail(obs: Observation, *, move_form=None, edit_form=None, comment_f
         edit_form=edit_form, comment_form=comment_form or CommentForm(formdata=None),
         candidates=changes.duplicate_candidates(obs) if Action.duplicate in actions else [],
         conflict=conflict, errors=errors or {}, events=events,
-        overdue=workflow.is_overdue(obs),
+        overdue=workflow.is_overdue(obs), photo_controls=redaction.controls(current_user, obs.photos),
     ), status
 
 
@@ -116,8 +116,24 @@ def set_public(obs_id: int):
 def set_photo_public(photo_id: int):
     photo = db.get_or_404(Photo, photo_id)
     public = wanted_public()
-    changes.set_photo_public(current_user, photo, public)
-    public_flash(public)
+    try:
+        changes.set_photo_public(current_user, photo, public)
+    except changes.PhotoNeedsReview as exc:
+        flash(exc.message, "error")
+    else:
+        public_flash(public)
+    return redirect(url_for("observations.detail", obs_id=photo.observation_id))
+
+
+@bp.post("/photos/<int:photo_id>/no-people")
+@allow(*STAFF)
+def confirm_no_people(photo_id: int):
+    """A coordinator looked at a photo marked "may show people": no person can be identified."""
+    photo = db.get_or_404(Photo, photo_id)
+    if not policy.can_review_people(current_user, photo):
+        abort(404)
+    redaction.confirm_no_people(current_user, photo)
+    flash(_("Reviewed: no person can be identified in the photo."), "success")
     return redirect(url_for("observations.detail", obs_id=photo.observation_id))
 
 
