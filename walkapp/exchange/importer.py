@@ -30,6 +30,7 @@ from ..i18n import local_zone
 from ..extensions import db
 from ..labels import PRIORITY, SOURCE
 from ..models import Category, Event, Kind, Observation, Organisation, Source, Status, Visibility, utcnow
+from ..situation import summaries
 from .columns import ALIAS_TO_KEY, IGNORED_TO_KEY, fold, unneutralise
 
 TEXT_MAX = 10_000
@@ -558,4 +559,5 @@ def apply(result: Plan, user) -> tuple[int, int]:
         for obs_id, row in zip(ids, rows, strict=True)
     ]
     db.session.execute(insert(Event), events)
+    summaries.add_inserted(ids)  # the bulk INSERT bypassed the session's flush hooks
     return len(ids), len(result.to_skip)
