@@ -14,7 +14,6 @@ import math
 import random
 import re
 from collections import Counter
-from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -262,14 +261,13 @@ def test_inbox_counts_from_summaries_equal_the_per_item_counts(filled, users):
         coordinator = db.session.scalar(select(User).filter_by(role=Role.coordinator))
         for args in FILTERS:
             filters = ObservationFilter.from_args(MultiDict([p.split("=") for p in args.split("&") if p]))
-            served = summaries_answer = stats.summary_stats.inbox_dimension(coordinator, filters) is not None
+            served = stats.summary_stats.inbox_dimension(coordinator, filters) is not None
             counts, total = triage.status_counts(coordinator, filters), triage.count(coordinator, filters)
             filled.config["SUMMARIES"] = False
             assert stats.summary_stats.inbox_dimension(coordinator, filters) is None
             assert triage.status_counts(coordinator, filters) == counts, args
             assert triage.count(coordinator, filters) == total, args
             filled.config["SUMMARIES"] = True
-            assert served == summaries_answer
             assert served is (args not in ("category=belysning&source=walk", "overdue=1", "q=x")), args
 
 

@@ -7,7 +7,6 @@ drawn over the extent of the period's items and stays a per-item query too.
 """
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, timedelta
 
 from sqlalchemy import and_, func, select
