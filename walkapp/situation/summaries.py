@@ -151,7 +151,8 @@ def _apply(connection, deltas: dict) -> None:
     """Add the deltas to the tables, in key order (so that concurrent writers lock rows in one order)."""
     insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
     for table in TABLES:
-        changes = deltas.get(table)
+        # an edit that moves nothing between groups (a description, a photo) cancels out: no write
+        changes = {key: counts for key, counts in deltas.get(table, {}).items() if any(counts)}
         if not changes:
             continue
         keys, counts = KEYS[table], COUNTS[table]
