@@ -226,16 +226,17 @@ def rebuild(connection=None, batch: int = 20_000) -> int:
     zone = local_zone()
     columns = [Observation.__table__.c[c] for c in COLUMNS]
     counted, last_id = 0, 0
+    deltas = defaultdict(dict)  # as many entries as summary rows: bounded by days × groups
     while True:
         rows = connection.execute(select(*columns).where(Observation.__table__.c.id > last_id)
                                   .order_by(Observation.__table__.c.id).limit(batch)).all()
         if not rows:
-            return counted
-        deltas = defaultdict(dict)
+            break
         _collect(rows, 1, deltas, zone)
-        _apply(connection, deltas)
         counted += len(rows)
         last_id = rows[-1].id
+    _apply(connection, deltas)
+    return counted
 
 
 def enabled() -> bool:
