@@ -11,7 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import (  # noqa: F401 (notifications subscribes to the workflow's moves)
     access, assets, cli, config, errors, faces, health, i18n, inputs, mail, maps, notifications, photos, policy, request_log,
-    security_headers,
+    security_headers, summaries,
 )
 from .admin import bp as admin_bp
 from .api import bp as api_bp

@@ -21,7 +21,7 @@ from werkzeug.serving import run_simple
 
 import walkapp  # the package, for create_app at run time: the app factory registers these commands
 
-from . import demo, faces, mail, reminders, schema
+from . import demo, faces, mail, reminders, schema, summaries
 from .backup import BackupError, restore_backup, write_backup
 from .categories import seed_default_categories
 from .extensions import db
@@ -171,6 +171,16 @@ def send_reminders_command() -> None:
     click.echo(f"Queued {queued} reminders; sent {sent}, failed {failed} (will retry).")
 
 
+@click.command("rebuild-summaries")
+@with_appcontext
+def rebuild_summaries_command() -> None:
+    """Recount the lägesbild's and the inbox's summary tables from the items (after a restore, a bulk
+    change in SQL, or a change of BABEL_DEFAULT_TIMEZONE; the migration that adds them runs it once)."""
+    counted = summaries.rebuild()
+    db.session.commit()
+    click.echo(f"Summaries rebuilt from {counted} items.")
+
+
 @click.command("create-api-key")
 @click.argument("name")
 @click.option("--per-hour", default=1000, show_default=True, help="Request limit per hour.")
@@ -303,7 +313,7 @@ db_group = click.Group(
 COMMANDS = (create_user_command, seed_categories_command, create_token_command,
             revoke_token_command, send_mail_command, send_reminders_command,
             create_api_key_command, backup_command, restore_command, retention_command, personal_data_group,
-            check_photos_command, db_group)
+            check_photos_command, rebuild_summaries_command, db_group)
 for _command in COMMANDS:
     main.add_command(_command)
 

@@ -104,8 +104,12 @@ class Defaults:
     IMPORT_MAX_ROWS = 10_000
     # Above this many items in a map view, the API sends grid clusters instead of points.
     MAP_MAX_POINTS = 500
-    # Threads (and so extra database connections) per process that run the lägesbild's queries side by side.
-    QUERY_WORKERS = 4
+    # Threads (and so extra database connections) per process that run the lägesbild's queries side by
+    # side. 1: one after another on the request's own connection (with the summary tables they are
+    # small); more only for a server with idle cores, and each adds a connection per process.
+    QUERY_WORKERS = 1
+    # Read the lägesbild's and the inbox's counts from the summary tables (walkapp/summaries.py).
+    SUMMARIES = True
     # Content-hashed, compressed copies of static/ (assets.py); default instance/static.
     STATIC_BUILD_PATH = None
     # Keep the map tiles of a joined walk's area on the phone (zooms 15-18, at most this many tiles).

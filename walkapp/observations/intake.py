@@ -15,7 +15,7 @@ from datetime import date, datetime
 from flask_babel import gettext as _
 from sqlalchemy import insert
 
-from .. import inputs, photos
+from .. import inputs, personal_data, photos, summaries
 from ..extensions import db
 from ..models import (
     Category, Event, EventKind, Follower, Kind, Observation, Organisation, Priority, Source, Status, User, Walk, utcnow,
@@ -101,6 +101,7 @@ def _row(new: NewObservation, now: datetime) -> dict:
     return {
         "lat": new.lat, "lon": new.lon, "accuracy_m": new.accuracy_m, "category_id": new.category.id,
         "kind": new.kind or new.category.kind, "description": new.description, "address": new.address,
+        "may_hold_personal_data": personal_data.looks_personal(new.description),
         "source": new.source, "source_detail": new.source_detail, "external_id": new.external_id or None,
         "client_key": new.client_key or None, "reporter_id": new.reporter.id if new.reporter else None,
         "walk_id": new.walk.id if new.walk else None, "safety_rating": new.safety_rating,
@@ -139,6 +140,7 @@ def create(items: Sequence[NewObservation]) -> list[int]:
                   "created_at": now} for obs_id, new in zip(ids, items) if new.follower_email]
     if followers:
         db.session.execute(insert(Follower), followers)
+    summaries.add_inserted(ids)  # the bulk INSERT bypassed the session's flush hooks
     for obs_id, new in zip(ids, items):
         if new.photos:
             photos.save_photos(db.session.get(Observation, obs_id), new.photos, new.reporter)

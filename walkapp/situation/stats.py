@@ -18,7 +18,7 @@ from ..extensions import db
 from ..models import Category, Kind, Observation, Organisation, Status, Stop, Walk, floor_nonnegative
 from ..observations.filters import inside
 from ..workflow import UNRESOLVED, WORKING
-from . import parallel, safety_index
+from . import parallel, safety_index, summary_stats
 
 PERIODS = ("90days", "week", "month", "tertial", "year", "custom")
 DEFAULT_PERIOD = "90days"
@@ -514,6 +514,8 @@ def lagesbild(scope: Scope, today: date, report: bool = False) -> dict:
     earlier by category and source, time of day and weekday) in the same pass, with as many scans of
     the period as the dashboard: the period's counts and ratings come from the breakdown's GROUP BY, the
     monthly index and the clock from one GROUP BY by hour, which frees a scan for the earlier periods."""
+    if summary_stats.serves(scope):
+        return from_summaries(scope, today, report)
     scope = with_share(scope, today)
     parallel.release_connection()
     queries = [
@@ -553,4 +555,45 @@ def lagesbild(scope: Scope, today: date, report: bool = False) -> dict:
         "index": safety(made_, done["stops"]),
         "trend": done["trend"],
         "hotspots": grid.result(),
+    }
+
+
+def extent(scope: Scope) -> dict:
+    """The extent of the period's items (for the hotspot grid when no area is chosen)."""
+    row = db.session.execute(select(
+        func.min(Observation.lat).label("south"), func.min(Observation.lon).label("west"),
+        func.max(Observation.lat).label("north"), func.max(Observation.lon).label("east"),
+    ).where(_where(scope)))
+    return dict(row.one()._mapping)
+
+
+def _hotspots(scope: Scope) -> list[dict]:
+    return hotspots(scope, {"south": None} if scope.bbox else extent(scope))
+
+
+def from_summaries(scope: Scope, today: date, report: bool = False) -> dict:
+    """lagesbild() from the summary tables (summary_stats.py): the same figures, read per day × group.
+    The hotspot grid and the stops' ratings are read as in lagesbild()."""
+    queries = [("made", summary_stats.made, scope), ("breakdown", summary_stats.breakdown, scope),
+               ("fixes", summary_stats.fixes, scope), ("fixes_by_organisation", summary_stats.fixes, scope, True),
+               ("backlog", summary_stats.backlog, scope, today), ("workload", summary_stats.workload, scope, today),
+               ("stops", stop_ratings, scope), ("trend", summary_stats.monthly_index, scope, _months_back(scope)),
+               ("hotspots", _hotspots, with_share(scope, today))]
+    if report:
+        queries += [("comparison", summary_stats.comparison, scope, year_earlier(scope)),
+                    ("clock", summary_stats.clock, scope)]
+    parallel.release_connection()
+    pending = {name: parallel.submit(function, *args) for name, function, *args in queries}
+    done = {name: future.result() for name, future in pending.items()}
+    categories, sources = done["breakdown"]
+    extra = {"comparison": done["comparison"], "clock": done["clock"]} if report else {}
+    return extra | {
+        "figures": figures(done["made"], done["fixes"], done["backlog"]),
+        "previous": {"new": done["backlog"]["previous_new"], "fixed": done["backlog"]["previous_fixed"]},
+        "categories": categories,
+        "sources": sources,
+        "organisations": action_tracker(done["workload"], done["fixes_by_organisation"]),
+        "index": safety(done["made"], done["stops"]),
+        "trend": done["trend"],
+        "hotspots": done["hotspots"],
     }

@@ -10,6 +10,7 @@ from .. import policy, workflow
 from ..extensions import db
 from ..models import Observation, Priority, Status
 from ..observations.changes import move_input
+from ..situation import summary_stats
 from ..workflow import Action, WorkflowError
 
 PAGE_SIZE = 50
@@ -33,12 +34,19 @@ def inbox(user, filters, sort: str, page: int):
 
 
 def count(user, filters) -> int:
+    dimension = summary_stats.inbox_dimension(user, filters)
+    if dimension is not None:
+        return summary_stats.count(filters, dimension)
     return db.session.scalar(filters.apply(
         select(func.count()).select_from(Observation).where(policy.visible_observations(user))))
 
 
 def status_counts(user, filters) -> dict[Status, int]:
-    """Counts per state for the current filters (ignoring the status filter itself)."""
+    """Counts per state for the current filters (ignoring the status filter itself): from the summary
+    tables when they can answer (summary_stats.inbox_dimension), else per item."""
+    dimension = summary_stats.inbox_dimension(user, filters)
+    if dimension is not None:
+        return summary_stats.status_counts(filters, dimension)
     query = filters.apply(
         select(Observation.status, func.count()).where(policy.visible_observations(user)), with_status=False
     ).group_by(Observation.status)

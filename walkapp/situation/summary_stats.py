@@ -1,0 +1,227 @@
+"""The lägesbild's figures and the inbox's counts read from the summary tables (walkapp/summaries.py): rows per
+day × group, so the time does not grow with the number of items.
+
+They serve every view without a chosen map area or walk: a box, a drawn area or a walk is read item by
+item (stats.py; a small part of the items, through the lat/lon and walk indexes). The hotspot grid is
+drawn over the extent of the period's items and stays a per-item query too.
+"""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import and_, func, select
+
+from .. import policy
+from ..extensions import db
+from ..models import Category, Kind, Source, Status
+from ..workflow import UNRESOLVED, WORKING
+from . import safety_index
+from ..summaries import NO_ID, SummaryDaily, SummaryFixed, SummaryOpen, SummaryStatus, enabled
+
+
+def serves(scope) -> bool:
+    """Whether the summaries can answer this scope (no map area, no walk)."""
+    return enabled() and not scope.bbox and not scope.polygon and scope.walk_id is None
+
+
+def _filters(table, scope):
+    """The scope's night and weekday filters on a summary table."""
+    conditions = []
+    if scope.night is not None:
+        conditions.append(table.night == scope.night)
+    if scope.weekday is not None:
+        conditions.append(table.weekday == scope.weekday)
+    return conditions
+
+
+def _daily(scope, first: date, last: date, dim: str):
+    return and_(SummaryDaily.day >= first, SummaryDaily.day <= last, SummaryDaily.dim == dim,
+                *_filters(SummaryDaily, scope))
+
+
+def made(scope) -> dict:
+    """As stats.made(), without the extent (the hotspot grid finds its own)."""
+    t = SummaryDaily
+    row = db.session.execute(select(
+        func.coalesce(func.sum(t.n), 0), func.coalesce(func.sum(t.rated), 0),
+        func.coalesce(func.sum(t.rating_sum), 0), func.coalesce(func.sum(t.rating_squares), 0),
+    ).where(_daily(scope, scope.start, scope.end, "all"))).one()
+    return {"new": int(row[0]), "rated": int(row[1]), "rating_sum": int(row[2]), "rating_squares": int(row[3])}
+
+
+def _grouped(scope, first: date, last: date, dim: str) -> dict[str, int]:
+    t = SummaryDaily
+    rows = db.session.execute(select(t.value, func.sum(t.n)).where(_daily(scope, first, last, dim))
+                              .group_by(t.value).having(func.sum(t.n) > 0))
+    return {value: int(n) for value, n in rows}
+
+
+def breakdown(scope) -> tuple[list, list]:
+    """As stats.breakdown(): categories as (name_sv, name_en, colour, n), sources as (source, n)."""
+    by_category = _grouped(scope, scope.start, scope.end, "category")
+    by_source = _grouped(scope, scope.start, scope.end, "source")
+    names = db.session.execute(select(Category.id, Category.name_sv, Category.name_en, Category.colour)
+                               .where(Category.id.in_([int(k) for k in by_category]))).all()
+    largest_first = lambda row: (-row[-1], row[0])  # noqa: E731
+    categories = sorted(((sv, en, colour, by_category[str(id_)]) for id_, sv, en, colour in names), key=largest_first)
+    sources = sorted(((Source(k), n) for k, n in by_source.items()), key=largest_first)
+    return categories, sources
+
+
+def _median_tenths(histogram: list[tuple[int, int]]) -> float | None:
+    """The median of a histogram of (tenths, count): the mean of the one or two middle values."""
+    total = sum(n for _, n in histogram)
+    if not total:
+        return None
+    wanted, seen, middle = {(total + 1) // 2, (total + 2) // 2}, 0, []
+    for tenths, n in sorted(histogram):
+        for rank in sorted(wanted):
+            if seen < rank <= seen + n:
+                middle.append(tenths)
+        seen += n
+    return round(sum(middle) / len(middle) / 10, 1)
+
+
+def fixes(scope, by_organisation: bool = False):
+    """As stats.fixes(): the median from the histogram of tenths of days."""
+    t = SummaryFixed
+    keys = [t.organisation_id] if by_organisation else []
+    query = (select(*keys, t.tenths, func.sum(t.n), func.sum(t.with_due), func.sum(t.on_time))
+             .where(t.day >= scope.start, t.day <= scope.end, *_filters(t, scope)).group_by(*keys, t.tenths))
+    groups: dict = {}
+    for row in db.session.execute(query):
+        key, (tenths, n, with_due, on_time) = (row[0] if by_organisation else 0), row[-4:]
+        if not n:
+            continue
+        g = groups.setdefault(key, {"fixed": 0, "with_due": 0, "on_time": 0, "histogram": []})
+        g["fixed"] += int(n)
+        g["with_due"] += int(with_due)
+        g["on_time"] += int(on_time)
+        g["histogram"].append((tenths, int(n)))
+    for g in groups.values():
+        g["median_days"] = _median_tenths(g.pop("histogram"))
+    if by_organisation:
+        groups.pop(NO_ID, None)
+        return groups
+    return groups.get(0, {"fixed": 0, "with_due": 0, "on_time": 0, "median_days": None})
+
+
+def _fixed_count(scope) -> int:
+    t = SummaryFixed
+    return int(db.session.scalar(select(func.coalesce(func.sum(t.n), 0))
+                                 .where(t.day >= scope.start, t.day <= scope.end, *_filters(t, scope))))
+
+
+def backlog(scope, today: date) -> dict:
+    """As stats.backlog()."""
+    t = SummaryOpen
+    problem = t.kind == Kind.problem.value
+    row = db.session.execute(select(
+        func.coalesce(func.sum(t.n).filter(and_(t.status.in_([s.value for s in UNRESOLVED]), t.day <= scope.end)), 0),
+        func.coalesce(func.sum(t.n).filter(and_(t.status.in_([s.value for s in WORKING]), t.due_date < today)), 0),
+    ).where(problem, *_filters(t, scope))).one()
+    before = scope.previous()
+    return {"open": int(row[0]), "overdue": int(row[1]), "previous_new": made(before)["new"],
+            "previous_fixed": _fixed_count(before)}
+
+
+def workload(scope, today: date) -> dict:
+    """As stats.workload(): per organisation id, (open, overdue) of its items being worked on now."""
+    t = SummaryOpen
+    rows = db.session.execute(
+        select(t.organisation_id, func.sum(t.n), func.coalesce(func.sum(t.n).filter(t.due_date < today), 0))
+        .where(t.status.in_([s.value for s in WORKING]), t.organisation_id != NO_ID, *_filters(t, scope))
+        .group_by(t.organisation_id).having(func.sum(t.n) > 0))
+    return {org_id: (int(open_), int(overdue)) for org_id, open_, overdue in rows}
+
+
+def _months(scope, first: date) -> list[str]:
+    keys, cursor = [], first
+    while cursor <= scope.end:
+        keys.append(cursor.strftime("%Y-%m"))
+        cursor = (cursor + timedelta(days=32)).replace(day=1)
+    return keys
+
+
+def monthly_index(scope, first: date) -> list:
+    """As stats.monthly_index(): the index per local month from `first` to the scope's end."""
+    t = SummaryDaily
+    sums: dict[str, list[int]] = {}
+    for day, rated, total, squares in db.session.execute(
+            select(t.day, t.rated, t.rating_sum, t.rating_squares).where(_daily(scope, first, scope.end, "all"))):
+        month = sums.setdefault(day.strftime("%Y-%m"), [0, 0, 0])
+        month[0] += rated
+        month[1] += total
+        month[2] += squares
+    return [(key, safety_index.from_sums(*(lambda s: (s[0], float(s[1]), float(s[2])))(sums.get(key, [0, 0, 0]))))
+            for key in _months(scope, first)]
+
+
+def clock(scope) -> tuple[list[int], list[int]]:
+    """As stats.clock(): items by local hour and ISO weekday."""
+    t = SummaryDaily
+    hours, weekdays = [0] * 24, [0] * 7
+    for value, weekday, n in db.session.execute(
+            select(t.value, t.weekday, func.sum(t.n)).where(_daily(scope, scope.start, scope.end, "hour"))
+            .group_by(t.value, t.weekday)):
+        hours[int(value)] += int(n)
+        weekdays[weekday - 1] += int(n)
+    return hours, weekdays
+
+
+def counted(scope, first: date, last: date) -> dict:
+    """Items made from first to last by category and by source (stats._counted())."""
+    categories = {int(k): n for k, n in _grouped(scope, first, last, "category").items()}
+    sources = {Source(k): n for k, n in _grouped(scope, first, last, "source").items()}
+    return {"categories": categories, "sources": sources, "total": sum(categories.values())}
+
+
+def comparison(scope, year) -> dict:
+    """As stats.comparison(); `year` is the same period a year earlier."""
+    before = scope.previous()
+    return {"previous": counted(scope, before.start, before.end) | {"period": (before.start, before.end)},
+            "year_earlier": counted(scope, year.start, year.end) | {"period": (year.start, year.end)}}
+
+
+# --- the inbox ---------------------------------------------------------------------------------
+
+_DIMENSIONS = (("categories", "category"), ("sources", "source"), ("organisation_id", "organisation"),
+               ("priority", "priority"), ("walk_id", "walk"))
+
+
+def inbox_dimension(user, filters):
+    """(dim, values) when the summaries can count the inbox for these filters, else None: a user who
+    sees every item, and filters on at most one summarised dimension (besides kind and status)."""
+    if not enabled() or not policy.is_staff(user):
+        return None
+    if (filters.overdue or filters.date_from or filters.date_to or filters.text or filters.bbox or filters.area
+            or filters.since is not None):
+        return None
+    chosen = [(dim, getattr(filters, attr)) for attr, dim in _DIMENSIONS if getattr(filters, attr) not in (None, [])]
+    if len(chosen) > 1:
+        return None
+    if not chosen:
+        return ("all", [""])
+    dim, value = chosen[0]
+    if dim == "category":
+        ids = db.session.scalars(select(Category.id).where(Category.code.in_(value))).all()
+        return dim, [str(i) for i in ids]
+    values = value if isinstance(value, list) else [value]
+    return dim, [str(getattr(v, "value", v)) for v in values]
+
+
+def status_counts(filters, dimension) -> dict[Status, int]:
+    """Items per state for the filters (the status filter itself ignored)."""
+    dim, values = dimension
+    t = SummaryStatus
+    query = select(t.status, func.sum(t.n)).where(t.dim == dim, t.value.in_(values))
+    if filters.kind is not None:
+        query = query.where(t.kind == filters.kind.value)
+    counts = {Status(s): int(n) for s, n in db.session.execute(query.group_by(t.status))}
+    return {status: counts.get(status, 0) for status in Status}
+
+
+def count(filters, dimension) -> int:
+    counts = status_counts(filters, dimension)
+    return sum(n for status, n in counts.items() if not filters.statuses or status in filters.statuses)
+
