@@ -67,10 +67,9 @@ def map_row(i: int, rng: random.Random, category, now) -> dict:
     }
 
 
-def populate(app, n: int, make_row=map_row, seed: int = 42, organisations: int = 0) -> None:
-    """A fresh database with a signed-up coordinator, organisations with ids 1..organisations,
-    and n observations (bulk inserts)."""
-    rng = random.Random(seed)
+def fresh_database(app, organisations: int) -> list:
+    """Empty tables, the default categories, a coordinator and organisations 1..organisations;
+    returns the categories as (id, kind)."""
     with app.app_context():
         db.drop_all()
         db.create_all()
@@ -80,7 +79,15 @@ def populate(app, n: int, make_row=map_row, seed: int = 42, organisations: int =
         db.session.add(user)
         db.session.add_all(Organisation(name=f"Organisation {k}") for k in range(1, organisations + 1))
         db.session.commit()
-        categories = [(c.id, c.kind) for c in db.session.scalars(db.select(Category))]
+        return [(c.id, c.kind) for c in db.session.scalars(db.select(Category))]
+
+
+def populate(app, n: int, make_row=map_row, seed: int = 42, organisations: int = 0) -> None:
+    """A fresh database with a signed-up coordinator, organisations with ids 1..organisations,
+    and n observations (bulk inserts)."""
+    rng = random.Random(seed)
+    categories = fresh_database(app, organisations)
+    with app.app_context():
         now = utcnow()
         rows = []
         for i in range(n):

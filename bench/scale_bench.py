@@ -39,12 +39,11 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from sqlalchemy import insert, text  # noqa: E402
 
-from map_bench import PASSWORD, STREET, TOWN, database_urls  # noqa: E402
+from map_bench import PASSWORD, STREET, TOWN, database_urls, fresh_database  # noqa: E402
 from situation_bench import ORGANISATIONS, year_row  # noqa: E402
 from walkapp import create_app  # noqa: E402
-from walkapp.categories import seed_default_categories  # noqa: E402
 from walkapp.extensions import db  # noqa: E402
-from walkapp.models import Category, Observation, Organisation, Role, User, utcnow  # noqa: E402
+from walkapp.models import Observation, utcnow  # noqa: E402
 from walkapp import summaries  # noqa: E402
 
 COLUMNS = ("lat", "lon", "category_id", "kind", "status", "organisation_id", "description", "version",
@@ -56,16 +55,7 @@ URLS = {"inbox": "/inbox", "lagesbild": "/lagesbild",
 
 
 def setup(app) -> list:
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
-        seed_default_categories()
-        user = User(email="bench@example.se", name="Bench", role=Role.coordinator)
-        user.set_password(PASSWORD)
-        db.session.add(user)
-        db.session.add_all(Organisation(name=f"Organisation {k}") for k in range(1, ORGANISATIONS + 1))
-        db.session.commit()
-        return [(c.id, c.kind) for c in db.session.scalars(db.select(Category))]
+    return fresh_database(app, ORGANISATIONS)
 
 
 def rows(first: int, last: int, rng, categories, now):
