@@ -48,13 +48,6 @@
     if (empty) empty.hidden = shown > 0;
     count.textContent = shown;
   }
-  // The server's short style (walkapp/i18n.py): "2 dec. 2026 15:00" / "2 Dec 2026 15:00".
-  function when(iso) {
-    var parts = {};
-    new Intl.DateTimeFormat(document.documentElement.lang === "en" ? "en-GB" : "sv-SE",
-      { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23" })
-      .formatToParts(new Date(iso)).forEach(function (part) { parts[part.type] = part.value; });
-    return parts.day + " " + parts.month + " " + parts.year + " " + parts.hour + ":" + parts.minute;
   function reloadList() {
     return fetch(d.page, { credentials: "same-origin", headers: { Accept: "text/html" } })
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
