@@ -259,17 +259,17 @@ def test_full_loop_from_report_to_public_page_on_phones(phone, live_server, smtp
     toggle = coordinator.locator("form.public-toggle")
     assert "dold" in toggle.inner_text()
     with coordinator.expect_navigation():
-        toggle.get_by_role("button", name="Visa på den offentliga sidan").click()
+        toggle.get_by_role("button", name="Visa på den offentliga sidan utan foton").click()
     assert coordinator.get_by_text("Visas på den offentliga återkopplingssidan.").is_visible()
     assert coordinator.locator("form.public-toggle").get_by_role(
         "button", name="Dölj på den offentliga sidan").is_visible()
-    photo_public = coordinator.locator("ul.photos").get_by_role("button", name=re.compile(r"^Offentlig"))
+    photo_public = coordinator.locator("ul.photos").get_by_role("button", name=re.compile(r"^Gör offentlig"))
     assert photo_public.count() == 1
-    assert photo_public.get_attribute("aria-pressed") == "false"
+    assert "Inte offentlig" in coordinator.locator("ul.photos").inner_text()
+    expect(photo_public).to_be_enabled()  # checked for people: nobody in the photo
     with coordinator.expect_navigation():
         photo_public.click()
-    photo_public = coordinator.locator("ul.photos").get_by_role("button", name=re.compile(r"^Offentlig"))
-    assert photo_public.get_attribute("aria-pressed") == "true"
+    expect(coordinator.locator("ul.photos").get_by_role("button", name=re.compile(r"^Dölj"))).to_have_count(1)
     history = coordinator.locator("ol.timeline")
     assert "visade den på den offentliga återkopplingssidan" in history.inner_text()
     assert "visade ett foto på den offentliga återkopplingssidan" in history.inner_text()
