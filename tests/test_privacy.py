@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import Text, cast, select
 
-from walkapp import photos
+from walkapp import faces, photos
 from walkapp.extensions import db
 from walkapp.models import (
     ApiKey, ApiKeyUsage, ApiToken, Event, Follower, LoginFailure, LoginLink, Observation, OutboxMail,
@@ -91,6 +91,7 @@ def plant(app) -> dict:
 
 def dump(app) -> str:
     """The whole database as text: SQLite's iterdump, or every column of every table cast to text."""
+    faces.wait_idle()  # face detection has recorded its result: the dump is of a database at rest
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             connection = db.engine.raw_connection()
