@@ -79,3 +79,4 @@ def init_app(app: Flask) -> None:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         walkapp_log.addHandler(handler)
+        walkapp_log.propagate = False  # a root handler added later (alembic's logging config) would print it twice
