@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from walkapp.config import Defaults
 
-from walkapp import photos
+from walkapp import faces, photos
 from walkapp.extensions import db
 from walkapp.models import Category, Observation, Organisation, Participant, Photo, User, Walk, WalkStatus
 from walkapp.situation import report, stats
@@ -120,6 +120,9 @@ def route_values(app, walker_id: int, user_id: int | None = None) -> dict:
         processed = photos.process(jpeg_with_orientation_and_gps(), max_bytes=10**8, max_pixels=10**8)
         photos.save_photos(obs, [processed], walker)
         db.session.commit()
+        # Face detection records its result on a worker thread; wait for it, so that the rows the
+        # matrices compare before and after a refused call are at rest.
+        assert faces.wait_idle()
         with app.test_request_context():
             today = local_today()
             saved = report.create(stats.Scope(today - timedelta(days=89), today), {}, "Lägesbild", "Analys",
