@@ -228,6 +228,46 @@ def test_lagesbild_from_summaries_equals_counting_item_by_item(filled, period):
                 assert figures[key] == value, (scope, key)
 
 
+def reference_hotspots(scope: Scope) -> list[dict]:
+    """The hot spots counted here item by item: cells of k × k base cells (1/2000° × 1/1000°), k the smallest
+    power of two that covers the items' extent (in cells of 16 base cells) or the box in 24 cells each way."""
+    rows = Items(scope).made(scope.start, scope.end)
+    if scope.bbox:
+        min_lon, min_lat, max_lon, max_lat = scope.bbox
+        rows = [r for r in rows if min_lat <= r.lat <= max_lat and min_lon <= r.lon <= max_lon]
+        spans = ((max_lat - min_lat) * 2000, (max_lon - min_lon) * 1000)
+    elif not rows:
+        return []
+    else:
+        lats, lons = [math.floor(r.lat * 2000 / 16) for r in rows], [math.floor(r.lon * 1000 / 16) for r in rows]
+        spans = ((max(lats) - min(lats) + 1) * 16, (max(lons) - min(lons) + 1) * 16)
+    k = 1
+    while spans[0] / k > 24 or spans[1] / k > 24:
+        k *= 2
+    counts = Counter((math.floor(r.lat * 2000 / k), math.floor(r.lon * 1000 / k)) for r in rows)
+    return [{"south": y * k / 2000, "west": x * k / 1000, "north": (y + 1) * k / 2000, "east": (x + 1) * k / 1000,
+             "n": n} for (y, x), n in sorted(counts.items())]
+
+
+@pytest.mark.parametrize("period", ["year", "90days", "month"])
+def test_hotspots_from_summaries_equal_counting_item_by_item(filled, period):
+    """The summaries' grid, the per-item query's grid and cells counted here agree, for the whole town and
+    for a box (read item by item), day and night."""
+    with filled.test_request_context():
+        today = local_today()
+        first, last = stats.period_bounds(period, today)
+        for scope in (Scope(first, last), Scope(first, last, night=True), Scope(first, last, weekday=3)):
+            expected = reference_hotspots(scope)
+            assert stats.from_summaries(scope, today)["hotspots"] == expected, scope
+            if scope.night is None and scope.weekday is None:  # (SQLite's per-item night is an hour off over DST)
+                assert stats.hotspots(scope, stats.made(scope)) == expected, scope
+                assert sum(cell["n"] for cell in expected) == stats.made(scope)["new"]
+        assert len(reference_hotspots(Scope(first, last))) > 5 or period == "month"
+        boxed = Scope(first, last, bbox=(17.92, 62.61, 17.97, 62.64))
+        assert not stats.summary_stats.serves(boxed)
+        assert stats.lagesbild(boxed, today)["hotspots"] == reference_hotspots(boxed)
+
+
 def headline(page: bytes) -> list[str]:
     return re.findall(r'<span class="figure">([^<]*)</span>', page.decode())
 
@@ -303,3 +343,4 @@ def test_import_counts_its_items(app, client, users, auth):
         assert imported[("summary_status", ("problem", "new", "source", "police"))] == (3,)
         summaries.rebuild()
         assert snapshot() == imported
+

@@ -17,7 +17,9 @@ items (items marked duplicate are left out of the first three, as the lägesbild
 - ``summary_open``: unresolved items per local day of creation, day/night, kind, status, organisation
   and due date (the due date only for items being worked on; it is what makes them overdue);
 - ``summary_status``: every item per kind, status and dimension ('all', 'category', 'source',
-  'organisation', 'priority', 'walk'), for the inbox's counts.
+  'organisation', 'priority', 'walk'), for the inbox's counts;
+- ``summary_cell``: per local day of creation, day/night and hotspot-grid cell at each of the grid's
+  stored sizes (hotspot_grid.LEVELS): items, for the lägesbild's hot spots (bounded by days × cells).
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ from sqlalchemy import Boolean, Date, Integer, SmallInteger, String, event, sele
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from . import hotspot_grid
 from .extensions import db
 from .i18n import local_zone
 from .models import Kind, Observation, Status
@@ -85,14 +88,25 @@ class SummaryStatus(db.Model):
     n: Mapped[int] = mapped_column(Integer, default=0)
 
 
-TABLES = (SummaryDaily, SummaryFixed, SummaryOpen, SummaryStatus)
+class SummaryCell(db.Model):
+    __tablename__ = "summary_cell"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)  # local day of creation
+    night: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True)  # cell size, one of hotspot_grid.LEVELS
+    y: Mapped[int] = mapped_column(Integer, primary_key=True)  # hotspot_grid.index() of the latitude
+    x: Mapped[int] = mapped_column(Integer, primary_key=True)  # and of the longitude
+    weekday: Mapped[int] = mapped_column(SmallInteger)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+
+
+TABLES = (SummaryDaily, SummaryFixed, SummaryOpen, SummaryStatus, SummaryCell)
 COUNTS = {SummaryDaily: ("n", "rated", "rating_sum", "rating_squares"), SummaryFixed: ("n", "with_due", "on_time"),
-          SummaryOpen: ("n",), SummaryStatus: ("n",)}
+          SummaryOpen: ("n",), SummaryStatus: ("n",), SummaryCell: ("n",)}
 KEYS = {table: tuple(c.name for c in table.__table__.primary_key.columns) for table in TABLES}
-EXTRA = {SummaryDaily: "weekday", SummaryOpen: "weekday"}  # follows from the key's day
+EXTRA = {SummaryDaily: "weekday", SummaryOpen: "weekday", SummaryCell: "weekday"}  # follows from the key's day
 # The columns of an observation the summaries depend on.
 COLUMNS = ("id", "created_at", "fixed_at", "status", "kind", "category_id", "source", "organisation_id",
-           "priority", "walk_id", "due_date", "safety_rating")
+           "priority", "walk_id", "due_date", "safety_rating", "lat", "lon")
 
 
 def is_night(hour: int) -> bool:
@@ -125,6 +139,9 @@ def contributions(row, zone) -> list[tuple]:
     for dim, value in (("all", ""), ("category", row.category_id), ("source", _value(row.source)),
                        ("hour", created.hour)):
         out.append((SummaryDaily, (day, night, dim, str(value)), rated))
+    for level in hotspot_grid.LEVELS:
+        out.append((SummaryCell, (day, night, level, hotspot_grid.index(row.lat, hotspot_grid.LAT_CELLS, level),
+                                  hotspot_grid.index(row.lon, hotspot_grid.LON_CELLS, level)), (1,)))
     if kind is Kind.problem and row.fixed_at is not None:
         fixed = _aware(row.fixed_at)
         days = (fixed - _aware(row.created_at)).total_seconds() / 86400

@@ -13,13 +13,15 @@ from sqlalchemy import and_, case, func, literal, literal_column, select
 from sqlalchemy.sql.elements import UnaryExpression
 from sqlalchemy.sql.operators import custom_op
 
+from .. import hotspot_grid
 from ..i18n import local_zone
 from ..extensions import db
-from ..models import Category, Kind, Observation, Organisation, Status, Stop, Walk, floor_nonnegative
+from ..models import Category, Kind, Observation, Organisation, Status, Stop, Walk
 from ..observations.filters import inside
 from ..workflow import UNRESOLVED, WORKING
 from . import parallel, safety_index, summary_stats
 
+LAT, LON = hotspot_grid.LAT_CELLS, hotspot_grid.LON_CELLS
 PERIODS = ("90days", "week", "month", "tertial", "year", "custom")
 DEFAULT_PERIOD = "90days"
 
@@ -320,22 +322,22 @@ def monthly_index(scope: Scope, months: int = 12) -> list[tuple[str, safety_inde
     return result
 
 
-def hotspots(scope: Scope, made_: dict, grid: int = 24) -> list[dict]:
-    """Counts on a grid over the scope's area, or over the extent of its items (from made())."""
+def hotspots(scope: Scope, made_: dict) -> list[dict]:
+    """Counts on the hotspot grid (hotspot_grid.py) over the scope's area, or over the extent of its items
+    (from made())."""
+    dialect = db.engine.dialect.name
     if scope.bbox:
-        min_lon, min_lat, max_lon, max_lat = scope.bbox
+        k = hotspot_grid.size_for_box(scope.bbox)
     elif made_["south"] is None:
         return []
     else:
-        min_lon, min_lat, max_lon, max_lat = (float(made_[k]) for k in ("west", "south", "east", "north"))
-    cell_lat = max((max_lat - min_lat) / grid, 0.0005)
-    cell_lon = max((max_lon - min_lon) / grid, 0.001)
-    gy = floor_nonnegative((Observation.lat - min_lat) / cell_lat)
-    gx = floor_nonnegative((Observation.lon - min_lon) / cell_lon)
+        extent = [hotspot_grid.index(made_[key], per_degree, hotspot_grid.EXTENT_LEVEL) for key, per_degree in
+                  (("south", LAT), ("west", LON), ("north", LAT), ("east", LON))]
+        k = hotspot_grid.size_for_extent(*extent)
+    gy = hotspot_grid.index_sql(Observation.lat, LAT, k, dialect)
+    gx = hotspot_grid.index_sql(Observation.lon, LON, k, dialect)
     rows = db.session.execute(select(gy, gx, func.count()).where(_where(scope)).group_by(gy, gx))
-    return [{"south": min_lat + int(y) * cell_lat, "west": min_lon + int(x) * cell_lon,
-             "north": min_lat + (int(y) + 1) * cell_lat, "east": min_lon + (int(x) + 1) * cell_lon, "n": n}
-            for y, x, n in rows]
+    return hotspot_grid.cells(k, {(int(y), int(x)): n for y, x, n in rows})
 
 
 def year_earlier(scope: Scope) -> Scope:
@@ -558,27 +560,14 @@ def lagesbild(scope: Scope, today: date, report: bool = False) -> dict:
     }
 
 
-def extent(scope: Scope) -> dict:
-    """The extent of the period's items (for the hotspot grid when no area is chosen)."""
-    row = db.session.execute(select(
-        func.min(Observation.lat).label("south"), func.min(Observation.lon).label("west"),
-        func.max(Observation.lat).label("north"), func.max(Observation.lon).label("east"),
-    ).where(_where(scope)))
-    return dict(row.one()._mapping)
-
-
-def _hotspots(scope: Scope) -> list[dict]:
-    return hotspots(scope, {"south": None} if scope.bbox else extent(scope))
-
-
 def from_summaries(scope: Scope, today: date, report: bool = False) -> dict:
     """lagesbild() from the summary tables (summary_stats.py): the same figures, read per day × group.
-    The hotspot grid and the stops' ratings are read as in lagesbild()."""
+    The stops' ratings (a few per walk) are read as in lagesbild()."""
     queries = [("made", summary_stats.made, scope), ("breakdown", summary_stats.breakdown, scope),
                ("fixes", summary_stats.fixes, scope), ("fixes_by_organisation", summary_stats.fixes, scope, True),
                ("backlog", summary_stats.backlog, scope, today), ("workload", summary_stats.workload, scope, today),
                ("stops", stop_ratings, scope), ("trend", summary_stats.monthly_index, scope, _months_back(scope)),
-               ("hotspots", _hotspots, with_share(scope, today))]
+               ("hotspots", summary_stats.hotspots, scope)]
     if report:
         queries += [("comparison", summary_stats.comparison, scope, year_earlier(scope)),
                     ("clock", summary_stats.clock, scope)]

@@ -2,8 +2,7 @@
 day × group, so the time does not grow with the number of items.
 
 They serve every view without a chosen map area or walk: a box, a drawn area or a walk is read item by
-item (stats.py; a small part of the items, through the lat/lon and walk indexes). The hotspot grid is
-drawn over the extent of the period's items and stays a per-item query too.
+item (stats.py; a small part of the items, through the lat/lon and walk indexes).
 """
 from __future__ import annotations
 
@@ -11,12 +10,12 @@ from datetime import date, timedelta
 
 from sqlalchemy import and_, func, select
 
-from .. import policy
+from .. import hotspot_grid, policy
 from ..extensions import db
 from ..models import Category, Kind, Source, Status
 from ..workflow import UNRESOLVED, WORKING
 from . import safety_index
-from ..summaries import NO_ID, SummaryDaily, SummaryFixed, SummaryOpen, SummaryStatus, enabled
+from ..summaries import NO_ID, SummaryCell, SummaryDaily, SummaryFixed, SummaryOpen, SummaryStatus, enabled
 
 
 def serves(scope) -> bool:
@@ -47,6 +46,27 @@ def made(scope) -> dict:
         func.coalesce(func.sum(t.rating_sum), 0), func.coalesce(func.sum(t.rating_squares), 0),
     ).where(_daily(scope, scope.start, scope.end, "all"))).one()
     return {"new": int(row[0]), "rated": int(row[1]), "rating_sum": int(row[2]), "rating_squares": int(row[3])}
+
+
+def hotspots(scope) -> list[dict]:
+    """As stats.hotspots(): the extent from the largest cells, then the counts from the largest stored cells
+    that divide the grid's, folded into the grid's cells (at most (GRID × 4)² rows per day)."""
+    t = SummaryCell
+    in_period = and_(t.day >= scope.start, t.day <= scope.end, t.n > 0, *_filters(t, scope))
+    south, west, north, east = db.session.execute(
+        select(func.min(t.y), func.min(t.x), func.max(t.y), func.max(t.x))
+        .where(in_period, t.level == hotspot_grid.EXTENT_LEVEL)).one()
+    if south is None:
+        return []
+    k = hotspot_grid.size_for_extent(south, west, north, east)
+    level = hotspot_grid.level_for(k)
+    fold = k // level
+    counts: dict[tuple[int, int], int] = {}
+    for y, x, n in db.session.execute(select(t.y, t.x, func.sum(t.n)).where(in_period, t.level == level)
+                                      .group_by(t.y, t.x)):
+        cell = (y // fold, x // fold)
+        counts[cell] = counts.get(cell, 0) + int(n)
+    return hotspot_grid.cells(k, counts)
 
 
 def _grouped(scope, first: date, last: date, dim: str) -> dict[str, int]:

@@ -66,6 +66,17 @@ def upgrade():
         sa.Column('n', sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint('kind', 'status', 'dim', 'value', name=op.f('pk_summary_status')),
     )
+    op.create_table(
+        'summary_cell',
+        sa.Column('day', sa.Date(), nullable=False),
+        sa.Column('night', sa.Boolean(), nullable=False),
+        sa.Column('level', sa.SmallInteger(), nullable=False),
+        sa.Column('y', sa.Integer(), nullable=False),
+        sa.Column('x', sa.Integer(), nullable=False),
+        sa.Column('weekday', sa.SmallInteger(), nullable=False),
+        sa.Column('n', sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint('day', 'night', 'level', 'y', 'x', name=op.f('pk_summary_cell')),
+    )
     fill()
 
 
@@ -81,5 +92,5 @@ def fill():
 
 
 def downgrade():
-    for table in ('summary_status', 'summary_open', 'summary_fixed', 'summary_daily'):
+    for table in ('summary_cell', 'summary_status', 'summary_open', 'summary_fixed', 'summary_daily'):
         op.drop_table(table)
