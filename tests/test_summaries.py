@@ -268,6 +268,49 @@ def test_hotspots_from_summaries_equal_counting_item_by_item(filled, period):
         assert stats.lagesbild(boxed, today)["hotspots"] == reference_hotspots(boxed)
 
 
+MAP_FILTERS = ["", "kind=problem", "status=new,assigned", "category=belysning,klotter", "kind=positive&status=new",
+               "status=duplicate"]
+
+
+def test_map_clusters_from_summaries_equal_counting_item_by_item(filled, users):
+    """A coordinator's town map read from the summary of places gives the clusters counted item by item
+    (the box holds every item, so no cell is cut by its edge), for each filter the summary serves."""
+    from werkzeug.datastructures import MultiDict
+    from walkapp.observations import clusters
+
+    town = "&bbox=17.89,62.59,18.01,62.66"
+    with filled.test_request_context():
+        coordinator = db.session.get(User, users[Role.coordinator])
+        for query in MAP_FILTERS:
+            filters = ObservationFilter.from_args(MultiDict(
+                [tuple(pair.split("=")) for pair in (query + town).strip("&").split("&")]))
+            assert clusters.from_summary(coordinator, filters), query
+            _, summed = clusters.summary_cells(filters)
+            expected = clusters.item_cells(coordinator, filters)
+            assert sorted(summed) == sorted(expected), query
+            for cell, (n, lat, lon) in expected.items():
+                got = clusters.summary_mean(summed[cell])
+                assert got[0] == n and got[1:] == pytest.approx((lat, lon), abs=2e-6), (query, cell)
+        assert sum(v[0] for v in expected.values()) > 0
+
+
+def test_map_clusters_stay_put_when_the_map_pans(filled, client, users, auth):
+    """Clusters are drawn on cells fixed to the ground: panning the map by less than a cell keeps the
+    clusters that are in view in both, at the same places with the same counts."""
+    auth.login_as(Role.coordinator)
+    filled.config["MAP_MAX_POINTS"] = 10
+
+    def clusters_in(bbox):
+        data = client.get(f"/api/v1/observations?bbox={bbox}").get_json()
+        assert data["clustered"] is True
+        return {tuple(f["geometry"]["coordinates"]): f["properties"]["count"] for f in data["features"]}
+
+    first, panned = clusters_in("17.89,62.59,18.01,62.66"), clusters_in("17.891,62.591,18.011,62.661")
+    shared = set(first) & set(panned)
+    assert len(shared) > 10
+    assert all(first[p] == panned[p] for p in shared)
+
+
 def headline(page: bytes) -> list[str]:
     return re.findall(r'<span class="figure">([^<]*)</span>', page.decode())
 

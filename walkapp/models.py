@@ -78,19 +78,6 @@ def _sqlite_setup(dbapi_connection, connection_record):
         dbapi_connection.create_function("floor", 1, math.floor, deterministic=True)
 
 
-def floor_nonnegative(expr):
-    """floor() of a value known to be ≥ 0, fast on both databases.
-
-    SQLite's floor() is ours, a Python callback per row; a cast truncates in C,
-    which is the floor for non-negative values. PostgreSQL's cast would round.
-    """
-    from sqlalchemy import func
-
-    if db.engine.dialect.name == "sqlite":
-        return db.cast(expr, Integer)
-    return func.floor(expr)
-
-
 class Role(str, enum.Enum):
     admin = "admin"
     coordinator = "coordinator"

@@ -18,8 +18,10 @@ items (items marked duplicate are left out of the first three, as the lägesbild
   and due date (the due date only for items being worked on; it is what makes them overdue);
 - ``summary_status``: every item per kind, status and dimension ('all', 'category', 'source',
   'organisation', 'priority', 'walk'), for the inbox's counts;
-- ``summary_cell``: per local day of creation, day/night and hotspot-grid cell at each of the grid's
-  stored sizes (hotspot_grid.LEVELS): items, for the lägesbild's hot spots (bounded by days × cells).
+- ``summary_cell``: per local day of creation, day/night and map-grid cell at each of the grid's
+  stored sizes (grid.LEVELS): items, for the lägesbild's hot spots (bounded by days × cells);
+- ``summary_place``: every item per kind, status, category and map-grid cell at each stored size: how
+  many and the sums of their coordinates (in millionths of a degree), for the maps' clusters.
 """
 from __future__ import annotations
 
@@ -28,11 +30,11 @@ from collections import defaultdict
 from datetime import date, datetime, timezone
 
 from flask import current_app
-from sqlalchemy import Boolean, Date, Integer, SmallInteger, String, event, select
+from sqlalchemy import BigInteger, Boolean, Date, Integer, SmallInteger, String, event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from . import hotspot_grid
+from . import grid
 from .extensions import db
 from .i18n import local_zone
 from .models import Kind, Observation, Status
@@ -40,6 +42,7 @@ from .workflow import UNRESOLVED, WORKING
 
 NO_DUE = date(9999, 12, 31)  # key for "no due date" (NULLs never match in a unique key)
 NO_ID = 0  # key for "no organisation / walk"
+MICRO = 1_000_000  # coordinates summed in millionths of a degree
 
 
 class SummaryDaily(db.Model):
@@ -92,16 +95,30 @@ class SummaryCell(db.Model):
     __tablename__ = "summary_cell"
     day: Mapped[date] = mapped_column(Date, primary_key=True)  # local day of creation
     night: Mapped[bool] = mapped_column(Boolean, primary_key=True)
-    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True)  # cell size, one of hotspot_grid.LEVELS
-    y: Mapped[int] = mapped_column(Integer, primary_key=True)  # hotspot_grid.index() of the latitude
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True)  # cell size, one of grid.LEVELS
+    y: Mapped[int] = mapped_column(Integer, primary_key=True)  # grid.index() of the latitude
     x: Mapped[int] = mapped_column(Integer, primary_key=True)  # and of the longitude
     weekday: Mapped[int] = mapped_column(SmallInteger)
     n: Mapped[int] = mapped_column(Integer, default=0)
 
 
-TABLES = (SummaryDaily, SummaryFixed, SummaryOpen, SummaryStatus, SummaryCell)
+class SummaryPlace(db.Model):
+    __tablename__ = "summary_place"
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), primary_key=True)
+    category_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    y: Mapped[int] = mapped_column(Integer, primary_key=True)
+    x: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+    # sums of micro-degrees: whole numbers, so that adding and taking away leaves no rounding behind
+    lat_sum: Mapped[int] = mapped_column(BigInteger, default=0)
+    lon_sum: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+TABLES = (SummaryDaily, SummaryFixed, SummaryOpen, SummaryStatus, SummaryCell, SummaryPlace)
 COUNTS = {SummaryDaily: ("n", "rated", "rating_sum", "rating_squares"), SummaryFixed: ("n", "with_due", "on_time"),
-          SummaryOpen: ("n",), SummaryStatus: ("n",), SummaryCell: ("n",)}
+          SummaryOpen: ("n",), SummaryStatus: ("n",), SummaryCell: ("n",), SummaryPlace: ("n", "lat_sum", "lon_sum")}
 KEYS = {table: tuple(c.name for c in table.__table__.primary_key.columns) for table in TABLES}
 EXTRA = {SummaryDaily: "weekday", SummaryOpen: "weekday", SummaryCell: "weekday"}  # follows from the key's day
 # The columns of an observation the summaries depend on.
@@ -130,6 +147,11 @@ def contributions(row, zone) -> list[tuple]:
                        ("priority", row.priority), ("walk", row.walk_id)):
         if value is not None:
             out.append((SummaryStatus, (kind.value, status.value, dim, _value(value)), (1,)))
+    micro = (1, round(row.lat * MICRO), round(row.lon * MICRO))
+    for level in grid.LEVELS:
+        out.append((SummaryPlace, (kind.value, status.value, row.category_id or NO_ID, level,
+                                   grid.index(row.lat, grid.LAT_CELLS, level), grid.index(row.lon, grid.LON_CELLS, level)),
+                    micro))
     if status is Status.duplicate:
         return out
     created = _aware(row.created_at).astimezone(zone)
@@ -139,9 +161,9 @@ def contributions(row, zone) -> list[tuple]:
     for dim, value in (("all", ""), ("category", row.category_id), ("source", _value(row.source)),
                        ("hour", created.hour)):
         out.append((SummaryDaily, (day, night, dim, str(value)), rated))
-    for level in hotspot_grid.LEVELS:
-        out.append((SummaryCell, (day, night, level, hotspot_grid.index(row.lat, hotspot_grid.LAT_CELLS, level),
-                                  hotspot_grid.index(row.lon, hotspot_grid.LON_CELLS, level)), (1,)))
+    for level in grid.LEVELS:
+        out.append((SummaryCell, (day, night, level, grid.index(row.lat, grid.LAT_CELLS, level),
+                                  grid.index(row.lon, grid.LON_CELLS, level)), (1,)))
     if kind is Kind.problem and row.fixed_at is not None:
         fixed = _aware(row.fixed_at)
         days = (fixed - _aware(row.created_at)).total_seconds() / 86400

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import limits, photos, policy, workflow
-from . import geojson, intake
+from . import clusters, geojson, intake
 from ..extensions import db
 from ..i18n import current_language, local_zone
 from .intake import InvalidInput
@@ -27,7 +27,6 @@ from ..models import (
     Participant,
     Visibility,
     Walk,
-    floor_nonnegative,
 )
 
 EARTH_RADIUS_M = 6_371_000
@@ -273,25 +272,6 @@ def feature_collection(observations, user, truncated: bool = False) -> dict:
     }
 
 
-def clusters(user, filters, grid: int = 32) -> dict:
-    """Counts on a grid over the bbox, computed in the database, for views holding too many items."""
-    min_lon, min_lat, max_lon, max_lat = filters.bbox
-    cell_lat = max((max_lat - min_lat) / grid, 1e-9)
-    cell_lon = max((max_lon - min_lon) / grid, 1e-9)
-    gy = floor_nonnegative((Observation.lat - min_lat) / cell_lat).label("gy")
-    gx = floor_nonnegative((Observation.lon - min_lon) / cell_lon).label("gx")
-    query = filters.apply(
-        select(gy, gx, func.count().label("n"), func.avg(Observation.lat), func.avg(Observation.lon))
-        .where(policy.visible_observations(user))
-    ).group_by(gy, gx)
-    features = [
-        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [round(lon, 6), round(lat, 6)]},
-         "properties": {"cluster": True, "count": n}}
-        for _, _, n, lat, lon in db.session.execute(query)
-    ]
-    return {"type": "FeatureCollection", "features": features, "clustered": True}
-
-
 def extent(user, filters) -> list[float] | None:
     row = db.session.execute(filters.apply(
         select(func.min(Observation.lon), func.min(Observation.lat), func.max(Observation.lon),
@@ -300,11 +280,14 @@ def extent(user, filters) -> list[float] | None:
 
 
 def map_features(user, filters, max_points: int) -> dict:
-    """Points when the view holds few enough items, else server-side clusters."""
+    """Points when the view holds few enough items, else clusters on the map grid (clusters.py)."""
     if filters.bbox is not None:
-        total = db.session.scalar(filters.apply(
-            select(func.count()).select_from(Observation).where(policy.visible_observations(user))))
-        if total > max_points:
-            return clusters(user, filters)
+        if clusters.from_summary(user, filters):
+            _, cells = clusters.summary_cells(filters)
+            if sum(cell[0] for cell in cells.values()) > max_points:
+                return clusters.collection(cells, clusters.summary_mean)
+        elif db.session.scalar(filters.apply(select(func.count()).select_from(Observation)
+                                             .where(policy.visible_observations(user)))) > max_points:
+            return clusters.collection(clusters.item_cells(user, filters))
     rows = db.session.scalars(list_query(user, filters).limit(MAX_FEATURES + 1)).unique().all()
     return feature_collection(rows[:MAX_FEATURES], user, truncated=len(rows) > MAX_FEATURES)

@@ -13,7 +13,7 @@ from sqlalchemy import and_, case, func, literal, literal_column, select
 from sqlalchemy.sql.elements import UnaryExpression
 from sqlalchemy.sql.operators import custom_op
 
-from .. import hotspot_grid
+from .. import grid
 from ..i18n import local_zone
 from ..extensions import db
 from ..models import Category, Kind, Observation, Organisation, Status, Stop, Walk
@@ -21,7 +21,7 @@ from ..observations.filters import inside
 from ..workflow import UNRESOLVED, WORKING
 from . import parallel, safety_index, summary_stats
 
-LAT, LON = hotspot_grid.LAT_CELLS, hotspot_grid.LON_CELLS
+LAT, LON = grid.LAT_CELLS, grid.LON_CELLS
 PERIODS = ("90days", "week", "month", "tertial", "year", "custom")
 DEFAULT_PERIOD = "90days"
 
@@ -323,21 +323,21 @@ def monthly_index(scope: Scope, months: int = 12) -> list[tuple[str, safety_inde
 
 
 def hotspots(scope: Scope, made_: dict) -> list[dict]:
-    """Counts on the hotspot grid (hotspot_grid.py) over the scope's area, or over the extent of its items
+    """Counts on the hotspot grid (grid.py) over the scope's area, or over the extent of its items
     (from made())."""
     dialect = db.engine.dialect.name
     if scope.bbox:
-        k = hotspot_grid.size_for_box(scope.bbox)
+        k = grid.size_for_box(scope.bbox)
     elif made_["south"] is None:
         return []
     else:
-        extent = [hotspot_grid.index(made_[key], per_degree, hotspot_grid.EXTENT_LEVEL) for key, per_degree in
+        extent = [grid.index(made_[key], per_degree, grid.EXTENT_LEVEL) for key, per_degree in
                   (("south", LAT), ("west", LON), ("north", LAT), ("east", LON))]
-        k = hotspot_grid.size_for_extent(*extent)
-    gy = hotspot_grid.index_sql(Observation.lat, LAT, k, dialect)
-    gx = hotspot_grid.index_sql(Observation.lon, LON, k, dialect)
+        k = grid.size_for_extent(*extent)
+    gy = grid.index_sql(Observation.lat, LAT, k, dialect)
+    gx = grid.index_sql(Observation.lon, LON, k, dialect)
     rows = db.session.execute(select(gy, gx, func.count()).where(_where(scope)).group_by(gy, gx))
-    return hotspot_grid.cells(k, {(int(y), int(x)): n for y, x, n in rows})
+    return grid.cells(k, {(int(y), int(x)): n for y, x, n in rows})
 
 
 def year_earlier(scope: Scope) -> Scope:

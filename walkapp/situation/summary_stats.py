@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import and_, func, select
 
-from .. import hotspot_grid, policy
+from .. import grid, policy
 from ..extensions import db
 from ..models import Category, Kind, Source, Status
 from ..workflow import UNRESOLVED, WORKING
@@ -55,18 +55,18 @@ def hotspots(scope) -> list[dict]:
     in_period = and_(t.day >= scope.start, t.day <= scope.end, t.n > 0, *_filters(t, scope))
     south, west, north, east = db.session.execute(
         select(func.min(t.y), func.min(t.x), func.max(t.y), func.max(t.x))
-        .where(in_period, t.level == hotspot_grid.EXTENT_LEVEL)).one()
+        .where(in_period, t.level == grid.EXTENT_LEVEL)).one()
     if south is None:
         return []
-    k = hotspot_grid.size_for_extent(south, west, north, east)
-    level = hotspot_grid.level_for(k)
+    k = grid.size_for_extent(south, west, north, east)
+    level = grid.level_for(k)
     fold = k // level
     counts: dict[tuple[int, int], int] = {}
     for y, x, n in db.session.execute(select(t.y, t.x, func.sum(t.n)).where(in_period, t.level == level)
                                       .group_by(t.y, t.x)):
         cell = (y // fold, x // fold)
         counts[cell] = counts.get(cell, 0) + int(n)
-    return hotspot_grid.cells(k, counts)
+    return grid.cells(k, counts)
 
 
 def _grouped(scope, first: date, last: date, dim: str) -> dict[str, int]:

@@ -1,4 +1,4 @@
-"""summary tables for the lägesbild and the inbox (counts per day × group), filled from the items
+"""summary tables for the lägesbild, the inbox and the maps (counts per day × group or cell), filled from the items
 
 Revision ID: d7a3c9e5b1f2
 Revises: d13a7f0c2e51
@@ -77,6 +77,19 @@ def upgrade():
         sa.Column('n', sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint('day', 'night', 'level', 'y', 'x', name=op.f('pk_summary_cell')),
     )
+    op.create_table(
+        'summary_place',
+        sa.Column('kind', sa.String(length=20), nullable=False),
+        sa.Column('status', sa.String(length=20), nullable=False),
+        sa.Column('category_id', sa.Integer(), nullable=False),
+        sa.Column('level', sa.SmallInteger(), nullable=False),
+        sa.Column('y', sa.Integer(), nullable=False),
+        sa.Column('x', sa.Integer(), nullable=False),
+        sa.Column('n', sa.Integer(), nullable=False),
+        sa.Column('lat_sum', sa.BigInteger(), nullable=False),
+        sa.Column('lon_sum', sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint('kind', 'status', 'category_id', 'level', 'y', 'x', name=op.f('pk_summary_place')),
+    )
     fill()
 
 
@@ -92,5 +105,5 @@ def fill():
 
 
 def downgrade():
-    for table in ('summary_cell', 'summary_status', 'summary_open', 'summary_fixed', 'summary_daily'):
+    for table in ('summary_place', 'summary_cell', 'summary_status', 'summary_open', 'summary_fixed', 'summary_daily'):
         op.drop_table(table)

@@ -1,10 +1,12 @@
-"""The hotspot grid: fixed cells, the same for the summary tables and for counting item by item.
+"""The map grid: fixed cells for the lägesbild's hot spots and the maps' clusters, the same for the
+summary tables and for counting item by item.
 
 A base cell is 1/2000° of latitude by 1/1000° of longitude (about 55 × 52 m in Härnösand). A map
 shows cells of k × k base cells, k a power of two, chosen so that the area shown (the items' extent
-or the chosen box) spans at most GRID cells each way. Cells are aligned to multiples of k counted from
-0°, so a cell covers the same ground in every period and every report, and the summary tables can keep
-counts per cell at a few sizes (LEVELS) instead of per item.
+or the map's box) spans at most GRID (hot spots) or CLUSTERS (map clusters) cells each way. Cells are
+aligned to multiples of k counted from 0°, so a cell covers the same ground in every period, every
+report and every pan of the map, and the summary tables can keep counts per cell at a few sizes
+(LEVELS) instead of per item.
 """
 from __future__ import annotations
 
@@ -13,7 +15,8 @@ import math
 from sqlalchemy import Integer, cast, func
 
 LAT_CELLS, LON_CELLS = 2000, 1000  # base cells per degree
-GRID = 24  # at most this many cells across the area shown
+GRID = 24  # hot spots: at most this many cells across the area shown
+CLUSTERS = 32  # map clusters: at most this many across the map
 LEVELS = (1, 4, 16, 64)  # cell sizes (in base cells) kept by summary_cell; a view reads the largest ≤ its k
 EXTENT_LEVEL = 16  # the extent is measured in cells of this size (about 0.9 km), so both ways agree
 
@@ -32,10 +35,10 @@ def index_sql(column, per_degree: int, k: int, dialect: str):
     return cast(func.floor(scaled), Integer)
 
 
-def size_for(lat_cells: float, lon_cells: float) -> int:
-    """The smallest k (a power of two) that covers a span of so many base cells in GRID cells."""
+def size_for(lat_cells: float, lon_cells: float, across: int = GRID) -> int:
+    """The smallest k (a power of two) that covers a span of so many base cells in `across` cells."""
     k = 1
-    while lat_cells / k > GRID or lon_cells / k > GRID:
+    while lat_cells / k > across or lon_cells / k > across:
         k *= 2
     return k
 
@@ -45,9 +48,9 @@ def size_for_extent(south: int, west: int, north: int, east: int) -> int:
     return size_for((north - south + 1) * EXTENT_LEVEL, (east - west + 1) * EXTENT_LEVEL)
 
 
-def size_for_box(bbox: tuple[float, float, float, float]) -> int:
+def size_for_box(bbox: tuple[float, float, float, float], across: int = GRID) -> int:
     min_lon, min_lat, max_lon, max_lat = bbox
-    return size_for((max_lat - min_lat) * LAT_CELLS, (max_lon - min_lon) * LON_CELLS)
+    return size_for((max_lat - min_lat) * LAT_CELLS, (max_lon - min_lon) * LON_CELLS, across)
 
 
 def level_for(k: int) -> int:
