@@ -1,6 +1,7 @@
 """Photos in an S3-compatible bucket (PHOTO_STORAGE = "s3"), against a real S3 server over HTTP (moto's
 server mode, started here): upload, serve after the permission check, all-or-nothing with the row, the
-walk protocol's photos, health, and a backup made from the bucket restored to local files."""
+walk protocol's photos, health, a backup made from the bucket restored to local files, and redaction and
+retention checked on the objects as test_redaction and test_privacy check them on files."""
 from __future__ import annotations
 
 import hashlib
@@ -8,16 +9,22 @@ import io
 from pathlib import Path
 
 import boto3
+import numpy as np
 import pytest
+from PIL import Image
 from moto.server import ThreadedMotoServer
+from skimage import data as skdata
 
 from walkapp import photos
 from walkapp.extensions import db
-from walkapp.models import Observation, Photo, Role
+from walkapp.models import Observation, Photo, Role, User
+from walkapp.tokens import create_token
 
 from . import photo_samples as samples
 from .conftest import make_test_app
 from .test_api import post_observation
+from .test_privacy import plant
+from .test_redaction import assert_redacted, report
 
 BUCKET = "walkapp-photos"
 
@@ -155,3 +162,63 @@ def test_the_walk_protocol_shows_photos_from_the_bucket(s3_app, users):
     with pdfplumber.open(io.BytesIO(response.data)) as pdf:
         images = sum(len(page.images) for page in pdf.pages)
     assert images >= len(shown["internal"])
+
+
+# --- redaction and retention on S3: the same checks as tests/test_redaction.py and test_privacy.py ---
+
+def stored_objects(s3_server) -> dict[str, np.ndarray]:
+    """Every object in the bucket, decoded (what test_redaction's stored_files does for a folder)."""
+    return {name: np.asarray(Image.open(io.BytesIO(data)).convert("RGB"), dtype=np.float64)
+            for name, data in bucket_objects(s3_server).items()}
+
+
+def keys_in_bucket(s3_server) -> set[str]:
+    """The photo keys that have at least one object in the bucket."""
+    return {name.rsplit("/", 1)[1].split(".", 1)[0] for name in bucket_objects(s3_server)}
+
+
+def test_redaction_through_the_api_destroys_the_region_in_every_object(s3_app, s3_server, users):
+    client = s3_app.test_client()
+    with s3_app.app_context():
+        _token, plain = create_token(db.session.get(User, users[Role.coordinator]), "redaktion")
+        db.session.commit()
+        bearer = {"Authorization": f"Bearer {plain}"}
+        photo_id = report(client, skdata.astronaut(), bearer)
+        old_key = db.session.get(Photo, photo_id).storage_key
+    before_bytes = bucket_objects(s3_server)
+    before = stored_objects(s3_server)
+    box = client.get(f"/api/v1/photos/{photo_id}/faces", headers=bearer).get_json()["boxes"][0]
+    response = client.post(f"/api/v1/photos/{photo_id}/redactions", json={"boxes": [box]}, headers=bearer)
+    assert response.status_code == 201, response.get_json()
+
+    after = stored_objects(s3_server)
+    assert_redacted(before, after, box)  # two objects, new names, region destroyed in each
+    with s3_app.app_context():
+        new_key = db.session.get(Photo, photo_id).storage_key
+    assert new_key != old_key and keys_in_bucket(s3_server) == {new_key}
+    assert not set(bucket_objects(s3_server).values()) & set(before_bytes.values())  # no original bytes left
+    served = client.get(response.get_json()["renditions"]["display"], headers=bearer)
+    assert served.status_code == 200 and served.data in bucket_objects(s3_server).values()
+
+
+def test_retention_deletes_the_objects_of_the_photos_it_removes(s3_app, s3_server):
+    planted = plant(s3_app)
+    runner = s3_app.test_cli_runner()
+    with s3_app.app_context():
+        keys = set(db.session.scalars(db.select(Photo.storage_key)))
+    assert {planted["unpublished"], planted["published"]} <= keys == keys_in_bucket(s3_server)
+    before = bucket_objects(s3_server)
+
+    dry = runner.invoke(args=["retention", "--dry-run"])
+    assert dry.exit_code == 0 and "Dry run" in dry.output, dry.output
+    assert bucket_objects(s3_server) == before  # every object, byte for byte
+
+    result = runner.invoke(args=["retention"])
+    assert result.exit_code == 0, result.output
+    with s3_app.app_context():
+        remaining = set(db.session.scalars(db.select(Photo.storage_key)))
+    assert planted["unpublished"] not in remaining and planted["published"] in remaining
+    assert keys_in_bucket(s3_server) == remaining  # no object without its row, no row without its objects
+    gone = {name for name in before if planted["unpublished"] in name}
+    assert len(gone) == 2 and not gone & set(bucket_objects(s3_server))
+    assert {name: data for name, data in before.items() if name not in gone} == bucket_objects(s3_server)
