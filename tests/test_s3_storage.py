@@ -15,7 +15,7 @@ from PIL import Image
 from moto.server import ThreadedMotoServer
 from skimage import data as skdata
 
-from walkapp import photos
+from walkapp import faces, photos
 from walkapp.extensions import db
 from walkapp.models import Observation, Photo, Role, User
 from walkapp.tokens import create_token
@@ -49,7 +49,7 @@ def s3_app(app_factory, s3_server, monkeypatch, request):
     app = app_factory(PHOTO_STORAGE="s3", S3_BUCKET=BUCKET, S3_ENDPOINT_URL=s3_server, S3_REGION="eu-north-1",
                       S3_PREFIX=prefix)
     yield app
-    bucket.objects.all().delete()
+    bucket.object_versions.all().delete()  # every version and delete marker, should a test keep versions
     bucket.delete()
 
 
@@ -166,6 +166,23 @@ def test_the_walk_protocol_shows_photos_from_the_bucket(s3_app, users):
 
 # --- redaction and retention on S3: the same checks as tests/test_redaction.py and test_privacy.py ---
 
+def every_version(s3_server) -> list[tuple[str, bytes | None]]:
+    """Each version of each object, old ones included, and each delete marker (bytes None)."""
+    client = boto3.client("s3", endpoint_url=s3_server)
+    found = []
+    for page in client.get_paginator("list_object_versions").paginate(Bucket=BUCKET):
+        found += [(v["Key"], client.get_object(Bucket=BUCKET, Key=v["Key"], VersionId=v["VersionId"])["Body"].read())
+                  for v in page.get("Versions", [])]
+        found += [(m["Key"], None) for m in page.get("DeleteMarkers", [])]
+    return found
+
+
+def keep_versions(s3_server) -> None:
+    """Turn on the bucket's versioning, as an operator may: a deleted object then stays as an old version."""
+    boto3.client("s3", endpoint_url=s3_server).put_bucket_versioning(
+        Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+
+
 def stored_objects(s3_server) -> dict[str, np.ndarray]:
     """Every object in the bucket, decoded (what test_redaction's stored_files does for a folder)."""
     return {name: np.asarray(Image.open(io.BytesIO(data)).convert("RGB"), dtype=np.float64)
@@ -177,7 +194,10 @@ def keys_in_bucket(s3_server) -> set[str]:
     return {name.rsplit("/", 1)[1].split(".", 1)[0] for name in bucket_objects(s3_server)}
 
 
-def test_redaction_through_the_api_destroys_the_region_in_every_object(s3_app, s3_server, users):
+@pytest.mark.parametrize("versioned", [False, True], ids=["plain bucket", "versioned bucket"])
+def test_redaction_through_the_api_destroys_the_region_in_every_object(s3_app, s3_server, users, versioned):
+    if versioned:
+        keep_versions(s3_server)
     client = s3_app.test_client()
     with s3_app.app_context():
         _token, plain = create_token(db.session.get(User, users[Role.coordinator]), "redaktion")
@@ -196,13 +216,18 @@ def test_redaction_through_the_api_destroys_the_region_in_every_object(s3_app, s
     with s3_app.app_context():
         new_key = db.session.get(Photo, photo_id).storage_key
     assert new_key != old_key and keys_in_bucket(s3_server) == {new_key}
-    assert not set(bucket_objects(s3_server).values()) & set(before_bytes.values())  # no original bytes left
+    assert not {data for _, data in every_version(s3_server)} & set(before_bytes.values())  # no original left
+    assert sorted(name for name, _ in every_version(s3_server)) == sorted(bucket_objects(s3_server))  # nor a trace
     served = client.get(response.get_json()["renditions"]["display"], headers=bearer)
     assert served.status_code == 200 and served.data in bucket_objects(s3_server).values()
 
 
-def test_retention_deletes_the_objects_of_the_photos_it_removes(s3_app, s3_server):
+@pytest.mark.parametrize("versioned", [False, True], ids=["plain bucket", "versioned bucket"])
+def test_retention_deletes_the_objects_of_the_photos_it_removes(s3_app, s3_server, versioned):
+    if versioned:
+        keep_versions(s3_server)
     planted = plant(s3_app)
+    faces.wait_idle()  # face detection is done with the photos before retention deletes one
     runner = s3_app.test_cli_runner()
     with s3_app.app_context():
         keys = set(db.session.scalars(db.select(Photo.storage_key)))
@@ -222,3 +247,4 @@ def test_retention_deletes_the_objects_of_the_photos_it_removes(s3_app, s3_serve
     gone = {name for name in before if planted["unpublished"] in name}
     assert len(gone) == 2 and not gone & set(bucket_objects(s3_server))
     assert {name: data for name, data in before.items() if name not in gone} == bucket_objects(s3_server)
+    assert sorted(name for name, _ in every_version(s3_server)) == sorted(bucket_objects(s3_server))  # no old version
