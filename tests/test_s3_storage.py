@@ -248,3 +248,40 @@ def test_retention_deletes_the_objects_of_the_photos_it_removes(s3_app, s3_serve
     assert len(gone) == 2 and not gone & set(bucket_objects(s3_server))
     assert {name: data for name, data in before.items() if name not in gone} == bucket_objects(s3_server)
     assert sorted(name for name, _ in every_version(s3_server)) == sorted(bucket_objects(s3_server))  # no old version
+
+
+def test_retention_keeps_the_row_of_a_photo_whose_object_cannot_be_deleted(s3_app, s3_server, request):
+    """An object under a legal hold (S3 Object Lock) refuses deletion inside a 200 answer: retention fails
+    and keeps the photo's row, so a run after the hold is lifted deletes it, rather than forgetting it."""
+    keep_versions(s3_server)
+    client = boto3.client("s3", endpoint_url=s3_server)
+    client.put_object_lock_configuration(Bucket=BUCKET, ObjectLockConfiguration={"ObjectLockEnabled": "Enabled"})
+    planted = plant(s3_app)
+    faces.wait_idle()
+    [held] = [name for name in bucket_objects(s3_server) if f"{planted['unpublished']}.display" in name]
+    version = client.head_object(Bucket=BUCKET, Key=held)["VersionId"]
+
+    def hold(status):
+        client.put_object_legal_hold(Bucket=BUCKET, Key=held, VersionId=version, LegalHold={"Status": status})
+
+    def lift_if_there():  # also after a failed assertion, so that the fixture can remove the bucket
+        if version in {v["VersionId"] for v in client.list_object_versions(Bucket=BUCKET, Prefix=held)
+                       .get("Versions", [])}:
+            hold("OFF")
+
+    hold("ON")
+    request.addfinalizer(lift_if_there)
+    runner = s3_app.test_cli_runner()
+
+    refused = runner.invoke(args=["retention"])
+    assert refused.exit_code != 0 and "AccessDenied" in str(refused.exception)
+    with s3_app.app_context():
+        assert db.session.scalar(db.select(Photo).filter_by(storage_key=planted["unpublished"])) is not None
+    assert held in bucket_objects(s3_server)
+
+    hold("OFF")
+    assert runner.invoke(args=["retention"]).exit_code == 0
+    with s3_app.app_context():
+        assert set(db.session.scalars(db.select(Photo.storage_key))) == keys_in_bucket(s3_server)
+    assert planted["unpublished"] not in keys_in_bucket(s3_server)
+    assert sorted(name for name, _ in every_version(s3_server)) == sorted(bucket_objects(s3_server))
