@@ -1,6 +1,7 @@
 """Photos in an S3-compatible bucket (PHOTO_STORAGE = "s3"), against a real S3 server over HTTP (moto's
 server mode, started here): upload, serve after the permission check, all-or-nothing with the row, the
-walk protocol's photos, health, and a backup made from the bucket restored to local files."""
+walk protocol's photos, health, a backup made from the bucket restored to local files, and redaction and
+retention checked on the objects as test_redaction and test_privacy check them on files."""
 from __future__ import annotations
 
 import hashlib
@@ -8,16 +9,22 @@ import io
 from pathlib import Path
 
 import boto3
+import numpy as np
 import pytest
+from PIL import Image
 from moto.server import ThreadedMotoServer
+from skimage import data as skdata
 
-from walkapp import photos
+from walkapp import faces, photos
 from walkapp.extensions import db
-from walkapp.models import Observation, Photo, Role
+from walkapp.models import Observation, Photo, Role, User
+from walkapp.tokens import create_token
 
 from . import photo_samples as samples
 from .conftest import make_test_app
 from .test_api import post_observation
+from .test_privacy import plant
+from .test_redaction import assert_redacted, report
 
 BUCKET = "walkapp-photos"
 
@@ -42,7 +49,7 @@ def s3_app(app_factory, s3_server, monkeypatch, request):
     app = app_factory(PHOTO_STORAGE="s3", S3_BUCKET=BUCKET, S3_ENDPOINT_URL=s3_server, S3_REGION="eu-north-1",
                       S3_PREFIX=prefix)
     yield app
-    bucket.objects.all().delete()
+    bucket.object_versions.all().delete()  # every version and delete marker, should a test keep versions
     bucket.delete()
 
 
@@ -155,3 +162,126 @@ def test_the_walk_protocol_shows_photos_from_the_bucket(s3_app, users):
     with pdfplumber.open(io.BytesIO(response.data)) as pdf:
         images = sum(len(page.images) for page in pdf.pages)
     assert images >= len(shown["internal"])
+
+
+# --- redaction and retention on S3: the same checks as tests/test_redaction.py and test_privacy.py ---
+
+def every_version(s3_server) -> list[tuple[str, bytes | None]]:
+    """Each version of each object, old ones included, and each delete marker (bytes None)."""
+    client = boto3.client("s3", endpoint_url=s3_server)
+    found = []
+    for page in client.get_paginator("list_object_versions").paginate(Bucket=BUCKET):
+        found += [(v["Key"], client.get_object(Bucket=BUCKET, Key=v["Key"], VersionId=v["VersionId"])["Body"].read())
+                  for v in page.get("Versions", [])]
+        found += [(m["Key"], None) for m in page.get("DeleteMarkers", [])]
+    return found
+
+
+def keep_versions(s3_server) -> None:
+    """Turn on the bucket's versioning, as an operator may: a deleted object then stays as an old version."""
+    boto3.client("s3", endpoint_url=s3_server).put_bucket_versioning(
+        Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+
+
+def stored_objects(s3_server) -> dict[str, np.ndarray]:
+    """Every object in the bucket, decoded (what test_redaction's stored_files does for a folder)."""
+    return {name: np.asarray(Image.open(io.BytesIO(data)).convert("RGB"), dtype=np.float64)
+            for name, data in bucket_objects(s3_server).items()}
+
+
+def keys_in_bucket(s3_server) -> set[str]:
+    """The photo keys that have at least one object in the bucket."""
+    return {name.rsplit("/", 1)[1].split(".", 1)[0] for name in bucket_objects(s3_server)}
+
+
+@pytest.mark.parametrize("versioned", [False, True], ids=["plain bucket", "versioned bucket"])
+def test_redaction_through_the_api_destroys_the_region_in_every_object(s3_app, s3_server, users, versioned):
+    if versioned:
+        keep_versions(s3_server)
+    client = s3_app.test_client()
+    with s3_app.app_context():
+        _token, plain = create_token(db.session.get(User, users[Role.coordinator]), "redaktion")
+        db.session.commit()
+        bearer = {"Authorization": f"Bearer {plain}"}
+        photo_id = report(client, skdata.astronaut(), bearer)
+        old_key = db.session.get(Photo, photo_id).storage_key
+    before_bytes = bucket_objects(s3_server)
+    before = stored_objects(s3_server)
+    box = client.get(f"/api/v1/photos/{photo_id}/faces", headers=bearer).get_json()["boxes"][0]
+    response = client.post(f"/api/v1/photos/{photo_id}/redactions", json={"boxes": [box]}, headers=bearer)
+    assert response.status_code == 201, response.get_json()
+
+    after = stored_objects(s3_server)
+    assert_redacted(before, after, box)  # two objects, new names, region destroyed in each
+    with s3_app.app_context():
+        new_key = db.session.get(Photo, photo_id).storage_key
+    assert new_key != old_key and keys_in_bucket(s3_server) == {new_key}
+    assert not {data for _, data in every_version(s3_server)} & set(before_bytes.values())  # no original left
+    assert sorted(name for name, _ in every_version(s3_server)) == sorted(bucket_objects(s3_server))  # nor a trace
+    served = client.get(response.get_json()["renditions"]["display"], headers=bearer)
+    assert served.status_code == 200 and served.data in bucket_objects(s3_server).values()
+
+
+@pytest.mark.parametrize("versioned", [False, True], ids=["plain bucket", "versioned bucket"])
+def test_retention_deletes_the_objects_of_the_photos_it_removes(s3_app, s3_server, versioned):
+    if versioned:
+        keep_versions(s3_server)
+    planted = plant(s3_app)
+    faces.wait_idle()  # face detection is done with the photos before retention deletes one
+    runner = s3_app.test_cli_runner()
+    with s3_app.app_context():
+        keys = set(db.session.scalars(db.select(Photo.storage_key)))
+    assert {planted["unpublished"], planted["published"]} <= keys == keys_in_bucket(s3_server)
+    before = bucket_objects(s3_server)
+
+    dry = runner.invoke(args=["retention", "--dry-run"])
+    assert dry.exit_code == 0 and "Dry run" in dry.output, dry.output
+    assert bucket_objects(s3_server) == before  # every object, byte for byte
+
+    result = runner.invoke(args=["retention"])
+    assert result.exit_code == 0, result.output
+    with s3_app.app_context():
+        remaining = set(db.session.scalars(db.select(Photo.storage_key)))
+    assert planted["unpublished"] not in remaining and planted["published"] in remaining
+    assert keys_in_bucket(s3_server) == remaining  # no object without its row, no row without its objects
+    gone = {name for name in before if planted["unpublished"] in name}
+    assert len(gone) == 2 and not gone & set(bucket_objects(s3_server))
+    assert {name: data for name, data in before.items() if name not in gone} == bucket_objects(s3_server)
+    assert sorted(name for name, _ in every_version(s3_server)) == sorted(bucket_objects(s3_server))  # no old version
+
+
+def test_retention_keeps_the_row_of_a_photo_whose_object_cannot_be_deleted(s3_app, s3_server, request):
+    """An object under a legal hold (S3 Object Lock) refuses deletion inside a 200 answer: retention fails
+    and keeps the photo's row, so a run after the hold is lifted deletes it, rather than forgetting it."""
+    keep_versions(s3_server)
+    client = boto3.client("s3", endpoint_url=s3_server)
+    client.put_object_lock_configuration(Bucket=BUCKET, ObjectLockConfiguration={"ObjectLockEnabled": "Enabled"})
+    planted = plant(s3_app)
+    faces.wait_idle()
+    [held] = [name for name in bucket_objects(s3_server) if f"{planted['unpublished']}.display" in name]
+    version = client.head_object(Bucket=BUCKET, Key=held)["VersionId"]
+
+    def hold(status):
+        client.put_object_legal_hold(Bucket=BUCKET, Key=held, VersionId=version, LegalHold={"Status": status})
+
+    def lift_if_there():  # also after a failed assertion, so that the fixture can remove the bucket
+        if version in {v["VersionId"] for v in client.list_object_versions(Bucket=BUCKET, Prefix=held)
+                       .get("Versions", [])}:
+            hold("OFF")
+
+    hold("ON")
+    request.addfinalizer(lift_if_there)
+    runner = s3_app.test_cli_runner()
+
+    refused = runner.invoke(args=["retention"])
+    assert refused.exit_code != 0 and "AccessDenied" in str(refused.exception)
+    with s3_app.app_context():
+        assert db.session.scalar(db.select(Photo).filter_by(storage_key=planted["unpublished"])) is not None
+    assert held in bucket_objects(s3_server)
+
+    hold("OFF")
+    assert runner.invoke(args=["retention"]).exit_code == 0
+    with s3_app.app_context():
+        assert set(db.session.scalars(db.select(Photo.storage_key))) == keys_in_bucket(s3_server)
+    assert planted["unpublished"] not in keys_in_bucket(s3_server)
+    assert sorted(name for name, _ in every_version(s3_server)) == sorted(bucket_objects(s3_server))

@@ -9,6 +9,7 @@ no bucket URL ever reaches a browser.
 """
 from __future__ import annotations
 
+import logging
 import uuid
 
 import boto3
@@ -16,6 +17,8 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 NOT_FOUND = {"404", "NoSuchKey", "NotFound"}
+
+log = logging.getLogger(__name__)
 
 
 class S3Storage:
@@ -50,8 +53,38 @@ class S3Storage:
         return self._call(self.client.get_object, Bucket=self.bucket, Key=self.name(key, rendition))
 
     def delete(self, key: str) -> None:
-        objects = [{"Key": self.name(key, r)} for r in self.renditions]
-        self._call(self.client.delete_objects, Bucket=self.bucket, Delete={"Objects": objects, "Quiet": True})
+        """Remove the key's renditions; in a bucket that keeps versions, every version of them: a redacted
+        original or a photo that retention deleted must not live on as a previous version."""
+        names = [self.name(key, r) for r in self.renditions]
+        if self._keeps_versions():
+            pages = self.client.get_paginator("list_object_versions").paginate(
+                Bucket=self.bucket, Prefix=f"{self.prefix}{key[:2]}/{key}.")
+            objects = [{"Key": v["Key"], "VersionId": v["VersionId"]}
+                       for page in self._call(list, pages)  # list() fetches the pages
+                       for v in page.get("Versions", []) + page.get("DeleteMarkers", []) if v["Key"] in names]
+        else:
+            objects = [{"Key": name} for name in names]
+        for start in range(0, len(objects), 1000):  # DeleteObjects takes at most 1000 keys
+            self._delete(objects[start:start + 1000])
+
+    def _delete(self, objects: list[dict]) -> None:
+        """DeleteObjects answers 200 even when some keys failed: those errors are raised here."""
+        answer = self._call(self.client.delete_objects, Bucket=self.bucket,
+                            Delete={"Objects": objects, "Quiet": True})
+        if answer.get("Errors"):
+            raise OSError(f"photo storage: {answer['Errors'][0].get('Code') or 'error'} deleting "
+                          f"{len(answer['Errors'])} objects")
+
+    def _keeps_versions(self) -> bool:
+        """Whether the bucket has (or had: "Suspended") versioning, asked at each delete since an operator
+        can turn it on at any time. Without the permission to ask, say so in the log and assume not."""
+        try:
+            status = self._call(self.client.get_bucket_versioning, Bucket=self.bucket).get("Status")
+        except OSError:
+            log.warning("photo storage: cannot read the bucket's versioning (s3:GetBucketVersioning); "
+                        "old versions of deleted photos are not removed", exc_info=True)
+            return False
+        return status in ("Enabled", "Suspended")
 
     def exists(self, key: str, rendition: str) -> bool:
         try:
@@ -85,10 +118,10 @@ class S3Storage:
         return response.make_conditional(request)
 
     @staticmethod
-    def _call(method, **kwargs):
+    def _call(method, *args, **kwargs):
         """boto3's errors as the OSErrors the local storage raises, so callers handle one kind."""
         try:
-            return method(**kwargs)
+            return method(*args, **kwargs)
         except ClientError as exc:
             code = str(exc.response.get("Error", {}).get("Code", ""))
             if code in NOT_FOUND:
