@@ -82,9 +82,11 @@ def check_photo(photo_id: int) -> None:
     except Exception as exc:  # noqa: BLE001 - whatever went wrong, a person has to look
         current_app.logger.warning("face detection failed for photo %s (%s)", photo_id, type(exc).__name__)
         boxes = None
-    photo.face_boxes = boxes or []
-    photo.may_show_people = boxes is None or bool(boxes)
-    photo.faces_checked_at = utcnow()
+    # One conditional UPDATE: a photo deleted meanwhile (retention, an erased item) or checked by
+    # someone else is left alone instead of failing the job.
+    db.session.execute(db.update(Photo).where(Photo.id == photo_id, Photo.faces_checked_at.is_(None))
+                       .values(face_boxes=boxes or [], may_show_people=boxes is None or bool(boxes),
+                               faces_checked_at=utcnow()))
     db.session.commit()
 
 
