@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import platform
 import random
@@ -138,6 +139,7 @@ def main() -> None:
         label, url, _ = next(urls)
         app = create_app({"TESTING": True, "SECRET_KEY": "bench-secret-key-0123456789", "QUERY_WORKERS": 1,
                           "SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False})
+        logging.getLogger("walkapp.requests").setLevel(logging.WARNING)  # a line per request drowns the table
         categories, rng, now, filled = setup(app), random.Random(7), utcnow(), 0
         print(f"db | N | inbox ms | lägesbild ms | street ms | town ms | naive inbox ms | naive lägesbild ms "
               f"| rebuild s | load", flush=True)

@@ -20,8 +20,9 @@ items (items marked duplicate are left out of the first three, as the lägesbild
   'organisation', 'priority', 'walk'), for the inbox's counts;
 - ``summary_cell``: per local day of creation, day/night and map-grid cell at each of the grid's
   stored sizes (grid.LEVELS): items, for the lägesbild's hot spots (bounded by days × cells);
-- ``summary_place``: every item per kind, status, category and map-grid cell at each stored size: how
-  many and the sums of their coordinates (in millionths of a degree), for the maps' clusters.
+- ``summary_place``: every item per kind, status, dimension ('all', 'category') and map-grid cell at each
+  stored size: how many and the sums of their coordinates (in millionths of a degree), for the maps'
+  clusters (rows per cell × state, whatever the number of items).
 """
 from __future__ import annotations
 
@@ -93,9 +94,9 @@ class SummaryStatus(db.Model):
 
 class SummaryCell(db.Model):
     __tablename__ = "summary_cell"
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True)  # cell size, one of grid.LEVELS
     day: Mapped[date] = mapped_column(Date, primary_key=True)  # local day of creation
     night: Mapped[bool] = mapped_column(Boolean, primary_key=True)
-    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True)  # cell size, one of grid.LEVELS
     y: Mapped[int] = mapped_column(Integer, primary_key=True)  # grid.index() of the latitude
     x: Mapped[int] = mapped_column(Integer, primary_key=True)  # and of the longitude
     weekday: Mapped[int] = mapped_column(SmallInteger)
@@ -104,12 +105,14 @@ class SummaryCell(db.Model):
 
 class SummaryPlace(db.Model):
     __tablename__ = "summary_place"
-    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
-    status: Mapped[str] = mapped_column(String(20), primary_key=True)
-    category_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # key order: a map reads one level and dimension, then a range of cells
     level: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    dim: Mapped[str] = mapped_column(String(12), primary_key=True)  # 'all' or 'category'
+    value: Mapped[str] = mapped_column(String(40), primary_key=True)  # '' or the category's id
     y: Mapped[int] = mapped_column(Integer, primary_key=True)
     x: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), primary_key=True)
     n: Mapped[int] = mapped_column(Integer, default=0)
     # sums of micro-degrees: whole numbers, so that adding and taking away leaves no rounding behind
     lat_sum: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -149,9 +152,10 @@ def contributions(row, zone) -> list[tuple]:
             out.append((SummaryStatus, (kind.value, status.value, dim, _value(value)), (1,)))
     micro = (1, round(row.lat * MICRO), round(row.lon * MICRO))
     for level in grid.LEVELS:
-        out.append((SummaryPlace, (kind.value, status.value, row.category_id or NO_ID, level,
-                                   grid.index(row.lat, grid.LAT_CELLS, level), grid.index(row.lon, grid.LON_CELLS, level)),
-                    micro))
+        y, x = grid.index(row.lat, grid.LAT_CELLS, level), grid.index(row.lon, grid.LON_CELLS, level)
+        out.append((SummaryPlace, (level, "all", "", y, x, kind.value, status.value), micro))
+        if row.category_id is not None:
+            out.append((SummaryPlace, (level, "category", str(row.category_id), y, x, kind.value, status.value), micro))
     if status is Status.duplicate:
         return out
     created = _aware(row.created_at).astimezone(zone)
@@ -162,7 +166,7 @@ def contributions(row, zone) -> list[tuple]:
                        ("hour", created.hour)):
         out.append((SummaryDaily, (day, night, dim, str(value)), rated))
     for level in grid.LEVELS:
-        out.append((SummaryCell, (day, night, level, grid.index(row.lat, grid.LAT_CELLS, level),
+        out.append((SummaryCell, (level, day, night, grid.index(row.lat, grid.LAT_CELLS, level),
                                   grid.index(row.lon, grid.LON_CELLS, level)), (1,)))
     if kind is Kind.problem and row.fixed_at is not None:
         fixed = _aware(row.fixed_at)
@@ -199,7 +203,7 @@ def _apply(connection, deltas: dict) -> None:
         for key in sorted(changes):
             row = dict(zip(keys, key)) | dict(zip(counts, changes[key]))
             if table in EXTRA:
-                row[EXTRA[table]] = key[0].isoweekday()
+                row[EXTRA[table]] = row["day"].isoweekday()
             rows.append(row)
         statement = insert(table.__table__)
         statement = statement.on_conflict_do_update(

@@ -43,7 +43,10 @@ def summary_cells(filters) -> tuple[int, dict]:
     if filters.statuses:
         query = query.where(t.status.in_([s.value for s in filters.statuses]))
     if filters.categories:
-        query = query.where(t.category_id.in_(select(Category.id).where(Category.code.in_(filters.categories))))
+        ids = db.session.scalars(select(Category.id).where(Category.code.in_(filters.categories))).all()
+        query = query.where(t.dim == "category", t.value.in_([str(i) for i in ids]))
+    else:
+        query = query.where(t.dim == "all")
     cells: dict[tuple[int, int], list[int]] = {}
     for y, x, n, lat_sum, lon_sum in db.session.execute(query):
         cell = cells.setdefault((y // fold, x // fold), [0, 0, 0])

@@ -68,27 +68,28 @@ def upgrade():
     )
     op.create_table(
         'summary_cell',
+        sa.Column('level', sa.SmallInteger(), nullable=False),
         sa.Column('day', sa.Date(), nullable=False),
         sa.Column('night', sa.Boolean(), nullable=False),
-        sa.Column('level', sa.SmallInteger(), nullable=False),
         sa.Column('y', sa.Integer(), nullable=False),
         sa.Column('x', sa.Integer(), nullable=False),
         sa.Column('weekday', sa.SmallInteger(), nullable=False),
         sa.Column('n', sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint('day', 'night', 'level', 'y', 'x', name=op.f('pk_summary_cell')),
+        sa.PrimaryKeyConstraint('level', 'day', 'night', 'y', 'x', name=op.f('pk_summary_cell')),
     )
     op.create_table(
         'summary_place',
-        sa.Column('kind', sa.String(length=20), nullable=False),
-        sa.Column('status', sa.String(length=20), nullable=False),
-        sa.Column('category_id', sa.Integer(), nullable=False),
         sa.Column('level', sa.SmallInteger(), nullable=False),
+        sa.Column('dim', sa.String(length=12), nullable=False),
+        sa.Column('value', sa.String(length=40), nullable=False),
         sa.Column('y', sa.Integer(), nullable=False),
         sa.Column('x', sa.Integer(), nullable=False),
+        sa.Column('kind', sa.String(length=20), nullable=False),
+        sa.Column('status', sa.String(length=20), nullable=False),
         sa.Column('n', sa.Integer(), nullable=False),
         sa.Column('lat_sum', sa.BigInteger(), nullable=False),
         sa.Column('lon_sum', sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint('kind', 'status', 'category_id', 'level', 'y', 'x', name=op.f('pk_summary_place')),
+        sa.PrimaryKeyConstraint('level', 'dim', 'value', 'y', 'x', 'kind', 'status', name=op.f('pk_summary_place')),
     )
     fill()
 
