@@ -387,3 +387,52 @@ def test_import_counts_its_items(app, client, users, auth):
         summaries.rebuild()
         assert snapshot() == imported
 
+
+
+def test_concurrent_saves_that_flush_twice_do_not_deadlock(app):
+    """Two coordinators' saves, each flushing twice, touch each other's summary rows in the second flush.
+    Had each flush written its summary rows, each would hold rows the other needs (PostgreSQL refuses one
+    save as a deadlock); written at commit in key order, both saves go through and the summaries stay exact."""
+    import threading
+
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite lets one writer in at a time")
+        category = db.session.scalar(select(Category))
+        items = [Observation(lat=62.63, lon=17.94, category=category, kind=category.kind, status=status)
+                 for status in (Status.new, Status.in_progress, Status.in_progress, Status.new)]
+        db.session.add_all(items)
+        db.session.commit()
+        a, b, c, d = (o.id for o in items)
+    barrier, errors = threading.Barrier(2, timeout=30), []
+
+    def save(first, first_status, second, second_status):
+        with app.app_context():
+            try:
+                db.session.get(Observation, first).status = first_status
+                db.session.flush()
+                barrier.wait()  # both have flushed once
+                db.session.get(Observation, second).status = second_status
+                db.session.flush()
+                db.session.commit()
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(type(exc).__name__)
+                db.session.rollback()
+                barrier.abort()
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=save, args=(a, Status.assigned, c, Status.fixed)),
+               threading.Thread(target=save, args=(b, Status.fixed, d, Status.assigned))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    with app.app_context():
+        assert [db.session.get(Observation, i).status for i in (a, b, c, d)] == [
+            Status.assigned, Status.fixed, Status.fixed, Status.assigned]
+        kept = snapshot()
+        summaries.rebuild()
+        assert snapshot() == kept
+        db.session.rollback()

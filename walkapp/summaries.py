@@ -1,8 +1,9 @@
 """Summary tables: the lägesbild's and the inbox's counts kept per day × group, not per item.
 
 Every change to an observation updates them in the same transaction, from one place: the session's
-flush (before_flush reads the changed rows as the database has them, after_flush takes them out of
-the summaries and puts the new values in, as ``INSERT … ON CONFLICT DO UPDATE SET n = n + delta``).
+flush (before_flush reads the changed rows as the database has them, after_flush works out what to take
+out of the summaries and what to put in) and its commit (before_commit writes it all, in key order, as
+``INSERT … ON CONFLICT DO UPDATE SET n = n + delta``).
 Bulk inserts that bypass the ORM (the CSV importer) call ``add_inserted()``; ``rebuild()`` recomputes
 every table from the items (``walkapp rebuild-summaries``, and the migration that creates them).
 
@@ -239,25 +240,39 @@ def _after_flush(session, flush_context) -> None:
     if not old and not new:
         return
     zone = local_zone()
-    deltas = defaultdict(dict)
+    deltas = session.info.setdefault("summary_deltas", defaultdict(dict))
     _collect(old, -1, deltas, zone)
     seen = {row.id for row in old}
     # a new item, or a changed one whose old values were taken out above
     _collect([o for o in new if o in session.new or o.id in seen], 1, deltas, zone)
-    _apply(session.connection(), deltas)
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session) -> None:
+    """Write the transaction's summary changes at its end, all at once and in key order.
+
+    Written at each flush instead, two transactions that flush twice could each hold summary rows the
+    other needs next (a deadlock on PostgreSQL, one save refused). Written here, a transaction takes
+    its summary rows last, in one sorted batch, and waits for nothing else while holding them.
+    (A savepoint's commit writes them too; no code rolls back a savepoint holding item changes.)
+    """
+    session.flush()  # the final flush comes after this event; its changes belong in the batch
+    deltas = session.info.pop("summary_deltas", None)
+    if deltas:
+        _apply(session.connection(), deltas)
 
 
 @event.listens_for(Session, "after_rollback")
 def _after_rollback(session) -> None:
     session.info.pop("summary_old", None)
+    session.info.pop("summary_deltas", None)
 
 
 def add_inserted(ids) -> None:
-    """Count items inserted without the ORM (bulk INSERTs), in the same transaction."""
-    connection = db.session.connection()
-    deltas = defaultdict(dict)
-    _collect(_rows(connection, ids), 1, deltas, local_zone())
-    _apply(connection, deltas)
+    """Count items inserted without the ORM (bulk INSERTs), written with the transaction's other changes."""
+    session = db.session()
+    deltas = session.info.setdefault("summary_deltas", defaultdict(dict))
+    _collect(_rows(session.connection(), ids), 1, deltas, local_zone())
 
 
 def rebuild(connection=None, batch: int = 20_000) -> int:
