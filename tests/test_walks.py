@@ -1,6 +1,7 @@
 """Walks: coordinators plan them; people join by link, code or QR; reporting through the page."""
 import io
 import json
+from html.parser import HTMLParser
 
 from walkapp.extensions import db
 from walkapp.models import Event, Observation, Participant, Role, Source, Stop, User, Walk, WalkStatus
@@ -429,3 +430,104 @@ def test_after_the_walk_its_link_leads_to_what_happened(app, client, users, auth
     response = client.get("/j/DONE22")
     assert response.headers["Location"] == f"/walks/{walk_id}"
     assert f'href="/f/{token}"' in client.get(f"/walks/{walk_id}").get_data(as_text=True)
+
+
+class FormValues(HTMLParser):
+    """What a browser without JavaScript sends from the page's form `form_id` (text, hidden, checked
+    boxes, textareas), and the labels of its visible submit buttons."""
+
+    def __init__(self, form_id):
+        super().__init__()
+        self.form_id, self.inside, self.textarea = form_id, False, None
+        self.values: dict[str, str] = {}
+        self.submits: list[str] = []
+        self._button = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form":
+            self.inside = a.get("id") == self.form_id
+        if not self.inside or "disabled" in a:
+            return
+        kind = a.get("type", "text")
+        if tag == "input" and a.get("name") and kind not in ("file", "submit", "button"):
+            if kind not in ("radio", "checkbox") or "checked" in a:
+                self.values[a["name"]] = a.get("value", "")
+        elif tag == "textarea":
+            self.textarea = a["name"]
+            self.values[self.textarea] = ""
+        elif tag == "button" and a.get("type", "submit") == "submit" and "hidden" not in a:
+            self._button = ""
+
+    def handle_data(self, data):
+        if self.textarea:
+            self.values[self.textarea] += data
+        if self._button is not None:
+            self._button += data
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.inside = False
+        elif tag == "textarea":
+            self.textarea = None
+        elif tag == "button" and self._button is not None:
+            self.submits.append(self._button.strip())
+            self._button = None
+
+
+def form_values(page: str, form_id="report-form") -> FormValues:
+    parser = FormValues(form_id)
+    parser.feed(page)
+    return parser
+
+
+def test_a_report_refused_because_the_walk_ended_keeps_its_text_without_javascript(app, client, users, auth):
+    with app.app_context():
+        walk_id = make_walk(participants=[users[Role.walker]], code="ENDED2").id
+    auth.login_as(Role.walker)
+    assert client.get(f"/report?walk={walk_id}").status_code == 200
+    with app.app_context():  # the coordinator marks the walk done while the walker types
+        db.session.get(Walk, walk_id).status = WalkStatus.done
+        db.session.commit()
+    typed = {"walk": str(walk_id), "category": "klotter", "lat": str(HERE[0]), "lon": str(HERE[1]),
+             "accuracy": "8.0", "description": "Klotter på tunnelns vägg", "rating": "3"}
+    response = client.post("/report", content_type="multipart/form-data",
+                           data={**typed, "photos": [(io.BytesIO(samples.png_bytes()), "p.png")]})
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "Vandringen är avslutad" in page and "Det du skrev finns kvar här" in page
+    assert "Fotot du valde kunde inte behållas: välj det igen innan du behåller rapporten." in page
+    form = form_values(page)
+    # as typed, without the walk, and sent by the one button that keeps it as a report without walk
+    assert {k: form.values.get(k) for k in typed} == {**typed, "walk": None}
+    assert form.submits == ["Behåll som rapport utan vandring"]
+    with app.app_context():
+        assert count(Observation) == 0 and count(Event) == 0
+    kept = client.post("/report", data=form.values)
+    assert kept.status_code == 302
+    with app.app_context():
+        obs = db.session.scalar(db.select(Observation))
+        assert kept.headers["Location"] == f"/observations/{obs.id}"
+        assert (obs.walk_id, obs.description, obs.category.code, obs.safety_rating, obs.accuracy_m) == (
+            None, "Klotter på tunnelns vägg", "klotter", 3, 8.0)
+        assert (obs.lat, obs.lon, obs.source, obs.reporter_id) == (HERE[0], HERE[1], Source.resident, users[Role.walker])
+        assert count(Observation) == 1 and count(Event) == 1
+        walk = db.session.get(Walk, walk_id)
+        assert walk.status is WalkStatus.done and walk.observations == []
+
+
+def test_a_guest_refused_because_the_walk_ended_keeps_the_text_to_copy(app, client, users):
+    with app.app_context():
+        walk_id = make_walk(code="ENDED3").id
+    client.post("/j/ENDED3", data={"name": "Gäst", "role_label": "resident"})
+    with app.app_context():
+        db.session.get(Walk, walk_id).status = WalkStatus.done
+        db.session.commit()
+    response = client.post("/report", data={"walk": str(walk_id), "category": "belysning", "lat": str(HERE[0]),
+                                            "lon": str(HERE[1]), "description": "Lampan är trasig"})
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "gäster rapporterar bara på vandringar" in page
+    assert form_values(page).values["description"] == "Lampan är trasig" and form_values(page).submits == []
+    with app.app_context():
+        assert count(Observation) == 0

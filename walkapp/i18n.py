@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app, session
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_login import current_user
+from jinja2 import pass_context
 from markupsafe import Markup, escape
 
 LANGUAGE_NAMES = {"sv": "Svenska", "en": "English"}
@@ -85,6 +86,14 @@ def swedish(text) -> Markup:
     return Markup('<span lang="sv">{}</span>').format(text)
 
 
+@pass_context
+def swedish_filter(_context, text) -> Markup:
+    """`swedish` as a template filter. Jinja computes a filter on a constant (`"lägesbild"|swedish`) once,
+    when it compiles the template, in whichever language that page was first shown; a filter that takes the
+    context is left to each rendering."""
+    return swedish(text)
+
+
 def init_app(app) -> None:
     app.jinja_env.globals.update(
         current_language=current_language,
@@ -97,4 +106,4 @@ def init_app(app) -> None:
         month=month_label,
     )
     app.jinja_env.add_extension("jinja2.ext.i18n")
-    app.jinja_env.filters["swedish"] = swedish
+    app.jinja_env.filters["swedish"] = swedish_filter

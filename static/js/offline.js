@@ -1,5 +1,7 @@
 /* The offline page: back, try again, and links to the pages kept on this phone (the service
-   worker's "walkapp-pages" cache), each named by its own title. */
+   worker's "walkapp-pages" cache), each named by its own title. Only pages a person opens are
+   listed: the cache also keeps data the pages load (a walk's map items from the API), which
+   is not HTML. */
 (function () {
   "use strict";
   document.getElementById("offline-back").addEventListener("click", function () {
@@ -12,15 +14,18 @@
     return caches.open("walkapp-pages").then(function (cache) {
       return cache.keys().then(function (requests) {
         return Promise.all(requests.map(function (request) {
-          return cache.match(request).then(function (r) { return r.text(); }).then(function (html) {
-            var doc = new DOMParser().parseFromString(html, "text/html");
-            return { url: request.url, title: doc.title || request.url };
+          return cache.match(request).then(function (r) {
+            if (!r || (r.headers.get("Content-Type") || "").indexOf("text/html") !== 0) return null;
+            return r.text().then(function (html) {
+              var doc = new DOMParser().parseFromString(html, "text/html");
+              return { url: request.url, title: doc.title || request.url };
+            });
           });
         }));
       });
     });
   }).then(function (pages) {
-    pages = (pages || []).filter(function (p) { return new URL(p.url).pathname !== "/api/observations"; });
+    pages = (pages || []).filter(Boolean);
     if (!pages.length) return;
     var list = document.getElementById("kept-list");
     pages.forEach(function (p) {

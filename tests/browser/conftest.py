@@ -8,6 +8,7 @@ page that needs the internet fails visibly.
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from contextlib import contextmanager
@@ -15,13 +16,17 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from walkapp import demo, faces, mail
 from walkapp.categories import seed_default_categories
+from walkapp.demo import ONGOING_WALK_CODE, ROUTE
 from walkapp.extensions import db
+from walkapp.models import Walk, WalkStatus
 
 from ..conftest import make_test_app, reset_database
+from ..photo_samples import jpeg_with_orientation_and_gps
 
 CHROMIUM = os.environ.get("WALKAPP_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -187,3 +192,92 @@ def login(page, base_url: str, email: str, password: str = DEMO_PASSWORD) -> Non
     page.get_by_label("Lösenord").fill(password)
     page.get_by_role("button", name="Logga in").click()
     page.wait_for_load_state()
+
+
+# ---- reporting on a walk from a phone: the steps the reporting tests share ------------------------
+
+# Where the phones are (the ongoing walk's meeting point) and where the photo
+# was taken: ~50 m apart, so each place is told apart from the other.
+HERE = {"latitude": ROUTE[2][0], "longitude": ROUTE[2][1], "accuracy": 6}
+PHOTO_LAT, PHOTO_LON = 62.63015, 17.93352
+THANKS = "Tack! Din observation är sparad."
+
+
+@pytest.fixture
+def phone(pages):
+    """Phone pages with the position granted at the meeting point."""
+    return lambda geolocation=HERE: pages("phone", geolocation=geolocation)
+
+
+def photo_file(name="x.jpg", lat=PHOTO_LAT, lon=PHOTO_LON):
+    return {"name": name, "mimeType": "image/jpeg",
+            "buffer": jpeg_with_orientation_and_gps(1200, 800, orientation=6, lat=lat, lon=lon)}
+
+
+def join(page, base_url, name, code=ONGOING_WALK_CODE, role="Polis") -> int:
+    """Join the walk as a guest by its link; returns the walk's id."""
+    page.goto(f"{base_url}/j/{code}")
+    page.get_by_label("Ditt namn").fill(name)
+    page.get_by_label(role, exact=True).click()
+    page.get_by_role("button", name="Gå med i vandringen").click()
+    page.wait_for_url(re.compile(r"/walks/\d+$"))
+    assert page.get_by_text("Välkommen till vandringen!").is_visible()
+    return int(page.url.rsplit("/", 1)[1])
+
+
+def open_report_form(page):
+    """Tap the big button; wait until the phone's position has been taken."""
+    page.get_by_role("link", name="Rapportera en observation").click()
+    page.wait_for_url(re.compile(r"/report\?walk=\d+$"))
+    wait_until(page, "document.getElementById('lat').value !== ''")
+    page.wait_for_load_state("networkidle")
+
+
+def fill_report(page, *, files=(), category="Belysning", description=""):
+    if files:
+        page.locator("#photos").set_input_files(list(files))
+        page.locator("#thumbs li img").nth(len(files) - 1).wait_for()
+    page.get_by_label(category, exact=True).click()
+    if description:
+        page.locator("#description").fill(description)
+
+
+def observations(page, base_url, walk_id) -> list[dict]:
+    """The walk's items from the JSON API, as this page's person sees them."""
+    response = page.request.get(f"{base_url}/api/v1/observations?walk={walk_id}")
+    assert response.ok, response.status
+    return response.json()["features"]
+
+
+def send(page):
+    page.get_by_role("button", name="Skicka").click()
+
+
+def report(page, *, files=(), category="Belysning", description=""):
+    """From the walk page: report an item at the phone's position and come back."""
+    open_report_form(page)
+    fill_report(page, files=files, category=category, description=description)
+    send(page)
+    page.wait_for_url(re.compile(r"/walks/\d+$"))
+    expect(page.get_by_text(THANKS)).to_be_visible()
+
+
+def end_walk(live_server, walk_id: int) -> None:
+    """The coordinator marks the walk done (while someone on it is still reporting)."""
+    with live_server.app.app_context():
+        db.session.get(Walk, walk_id).status = WalkStatus.done
+        db.session.commit()
+
+
+def offered_as_already_reported(first, second, base_url, first_text, second_text, *, files=(),
+                                 names=("Ett", "Två")) -> int:
+    """Two people join the walk, the first reports, the second sends another report of the same
+    category at the same place: returns the walk's id once "Redan rapporterat?" shows."""
+    walk_id = join(first, base_url, names[0])
+    join(second, base_url, names[1], role="Boende")
+    report(first, files=files, description=first_text)
+    open_report_form(second)
+    fill_report(second, files=files, description=second_text)
+    send(second)
+    second.locator("#nearby").wait_for()
+    return walk_id

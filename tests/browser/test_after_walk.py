@@ -4,25 +4,19 @@ import re
 
 from walkapp.demo import ONGOING_WALK_CODE
 from walkapp.extensions import db
-from walkapp.models import Observation, Walk, WalkStatus
+from walkapp.models import Observation, Walk
 
-from .conftest import login, shot
-from .test_reporting import (  # noqa: F401 (phone is a fixture)
-    fill_report, join, observations, open_report_form, phone, photo_file, report, send,
+from .conftest import (  # noqa: F401 (phone is a fixture)
+    end_walk, fill_report, join, login, observations, offered_as_already_reported, open_report_form, phone,
+    photo_file, send, shot,
 )
 
 
 def test_pressing_send_again_while_already_reported_shows_sends_as_new(phone, live_server):
     base = live_server.url
     first, second = phone(), phone()
-    walk_id = join(first, base, "Ett")
-    join(second, base, "Två", role="Boende")
-    report(first, description="Den första")
-    open_report_form(second)
-    fill_report(second, description="En annan lampa")
-    send(second)
+    walk_id = offered_as_already_reported(first, second, base, "Den första", "En annan lampa")
     nearby = second.locator("#nearby")
-    nearby.wait_for()
     assert nearby.get_by_role("button", name="Det är samma – lägg till mitt").is_visible()
     assert nearby.get_by_role("button", name="Nej, skicka som nytt").is_visible()
     submit = second.locator("#submit")
@@ -32,12 +26,6 @@ def test_pressing_send_again_while_already_reported_shows_sends_as_new(phone, li
     second.wait_for_url(f"{base}/walks/{walk_id}")
     assert sorted(f["properties"]["description"] for f in observations(second, base, walk_id)) == [
         "Den första", "En annan lampa"]
-
-
-def end_walk(live_server, walk_id):
-    with live_server.app.app_context():
-        db.session.get(Walk, walk_id).status = WalkStatus.done
-        db.session.commit()
 
 
 def send_through_nearby(page):

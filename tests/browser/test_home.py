@@ -7,6 +7,12 @@ from walkapp.demo import USERS
 from .conftest import login, shot
 
 ROLES = [("public", None)] + [(role.value, email) for role, email, _, _ in USERS]
+# what matters first for each role: the page's heading and its main way on, on the first screen
+FIRST = {"public": ("Trygghetsvandringar i Härnösands kommun", "Gå med i en vandring"),
+         "walker": ("Välkommen, ", "Rapportera"),
+         "responder": ("Mina uppgifter", None),  # the tasks themselves (the list, below)
+         "coordinator": ("I dag", "Inkorg"),
+         "admin": ("I dag", "Inkorg")}
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
@@ -17,6 +23,11 @@ def test_home_per_role_on_a_phone(pages, live_server, role, email, scheme):
         login(page, live_server.url, email)
     page.goto(live_server.url + "/")
     page.wait_for_selector(".leaflet-map-pane", state="attached")
+    heading, action = FIRST[role]
+    assert page.locator("h1").inner_text().startswith(heading)
+    if action:
+        main_action = page.locator("main").get_by_role("link", name=action, exact=True)
+        assert main_action.is_visible() and main_action.bounding_box()["y"] + 44 <= 844, action
     first = page.locator("#home-items li").first
     assert first.is_visible()
     # the list (the accessible alternative) comes before the map, and the map no longer fills the screen
@@ -26,8 +37,10 @@ def test_home_per_role_on_a_phone(pages, live_server, role, email, scheme):
     if role in ("coordinator", "admin"):  # the counts and the shortcuts above the fold
         assert page.locator(".home-figures").bounding_box()["y"] + 80 < 844
         assert page.locator(".tiles .tile").first.bounding_box()["y"] < 844
-    # as many pins on the map as items in the list
-    assert page.locator(".home-map .pin.numbered").count() == page.locator("#home-items li:not(.empty)").count()
+    # a pin on the map for every item in the list, numbered as the list is
+    listed = page.locator("#home-items li:not(.empty) .card-title").all_inner_texts()
+    pinned = page.locator(".home-map .pin.numbered").all_inner_texts()
+    assert listed and sorted(pinned) == sorted(text.split()[0].lstrip("#") for text in listed)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert page.js_errors == []
     shot(page, f"home-{role}-{scheme}-390.png", full_page=False)

@@ -11,8 +11,7 @@ from walkapp.demo import ONGOING_WALK_CODE
 from walkapp.extensions import db
 from walkapp.models import Observation
 
-from .conftest import shot
-from .test_reporting import THANKS, fill_report, join, open_report_form, send
+from .conftest import THANKS, fill_report, join, open_report_form, send, shot
 
 WARNING = "#personal-warning"
 

@@ -235,12 +235,18 @@ def test_offline_navigation_elsewhere_shows_the_offline_page(phone, live):
     walk_id = join_by_code(page, live.url, "Vandrare")
     controlled(page)
     page.reload()
-    wait_kept(page, f"/walks/{walk_id}")
+    wait_kept(page, f"/walks/{walk_id}", f"/report?walk={walk_id}")
+    wait_until(page, "caches.open('walkapp-pages').then(c => c.keys())"  # and the walk's map items
+               ".then(k => k.some(r => new URL(r.url).pathname.startsWith('/api/')))")
     page.context.set_offline(True)
     page.goto(live.url + "/walks")  # not kept
     assert page.locator("h1").inner_text() == "Ingen uppkoppling"
     assert page.get_by_role("button", name="Gå tillbaka").is_visible()
     page.get_by_role("link", name=re.compile("Trygghetsvandring")).first.wait_for()  # the kept pages are offered
+    # only pages a person would open: the walk and its report form, not the map items' API address
+    offered = page.locator("#kept-list a").evaluate_all("as => as.map(a => new URL(a.href).pathname + new URL(a.href).search)")
+    assert sorted(offered) == sorted([f"/walks/{walk_id}", f"/report?walk={walk_id}"])
+    assert all("/api/" not in text for text in page.locator("#kept-list").all_inner_texts())
     page.get_by_role("button", name="Gå tillbaka").click()
     page.wait_for_url(re.compile(rf"/walks/{walk_id}$"))
     assert page.locator(".page-head h1").is_visible()

@@ -16,8 +16,7 @@ from walkapp import faces
 from walkapp.extensions import db
 from walkapp.models import Photo
 
-from .conftest import ARTIFACTS, login, shot
-from .test_reporting import HERE, join, report
+from .conftest import ARTIFACTS, HERE, join, login, report, shot
 
 COORDINATOR = "samordnare@demo.walkapp.se"
 

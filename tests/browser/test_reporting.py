@@ -13,65 +13,17 @@ import pytest
 from playwright.sync_api import expect
 from PIL import Image
 
-from walkapp.demo import DEMO_WALK_CODE, ONGOING_WALK_CODE, ROUTE
+from walkapp.demo import DEMO_WALK_CODE
 from walkapp.extensions import db
-from walkapp.models import Walk, WalkStatus
+from walkapp.models import Walk
 
-from ..photo_samples import jpeg_with_orientation_and_gps, text_as_jpg
-from .conftest import ARTIFACTS, shot, wait_until
+from ..photo_samples import text_as_jpg
+from .conftest import (  # noqa: F401 (phone is a fixture)
+    ARTIFACTS, HERE, PHOTO_LAT, PHOTO_LON, THANKS, end_walk, fill_report, join, observations,
+    offered_as_already_reported, open_report_form, phone, photo_file, report, send, shot, wait_until,
+)
 
-# Where the phones are (the ongoing walk's meeting point) and where the photo
-# was taken: ~50 m apart, so each place is told apart from the other.
-HERE = {"latitude": ROUTE[2][0], "longitude": ROUTE[2][1], "accuracy": 6}
-PHOTO_LAT, PHOTO_LON = 62.63015, 17.93352
 XSS = "<img src=x onerror=alert(1)>"
-THANKS = "Tack! Din observation är sparad."
-
-
-@pytest.fixture
-def phone(pages):
-    """Phone pages with the position granted at the meeting point."""
-    return lambda geolocation=HERE: pages("phone", geolocation=geolocation)
-
-
-def photo_file(name="x.jpg", lat=PHOTO_LAT, lon=PHOTO_LON):
-    return {"name": name, "mimeType": "image/jpeg",
-            "buffer": jpeg_with_orientation_and_gps(1200, 800, orientation=6, lat=lat, lon=lon)}
-
-
-def join(page, base_url, name, code=ONGOING_WALK_CODE, role="Polis") -> int:
-    """Join the walk as a guest by its link; returns the walk's id."""
-    page.goto(f"{base_url}/j/{code}")
-    page.get_by_label("Ditt namn").fill(name)
-    page.get_by_label(role, exact=True).click()
-    page.get_by_role("button", name="Gå med i vandringen").click()
-    page.wait_for_url(re.compile(r"/walks/\d+$"))
-    assert page.get_by_text("Välkommen till vandringen!").is_visible()
-    return int(page.url.rsplit("/", 1)[1])
-
-
-def open_report_form(page):
-    """Tap the big button; wait until the phone's position has been taken."""
-    page.get_by_role("link", name="Rapportera en observation").click()
-    page.wait_for_url(re.compile(r"/report\?walk=\d+$"))
-    wait_until(page, "document.getElementById('lat').value !== ''")
-    page.wait_for_load_state("networkidle")
-
-
-def fill_report(page, *, files=(), category="Belysning", description=""):
-    if files:
-        page.locator("#photos").set_input_files(list(files))
-        page.locator("#thumbs li img").nth(len(files) - 1).wait_for()
-    page.get_by_label(category, exact=True).click()
-    if description:
-        page.locator("#description").fill(description)
-
-
-def observations(page, base_url, walk_id) -> list[dict]:
-    """The walk's items from the JSON API, as this page's person sees them."""
-    response = page.request.get(f"{base_url}/api/v1/observations?walk={walk_id}")
-    assert response.ok, response.status
-    return response.json()["features"]
 
 
 def pins(page) -> list[list[float]]:
@@ -88,19 +40,6 @@ def pins(page) -> list[list[float]]:
         });
         return out;
     }""")
-
-
-def send(page):
-    page.get_by_role("button", name="Skicka").click()
-
-
-def report(page, *, files=(), category="Belysning", description=""):
-    """From the walk page: report an item at the phone's position and come back."""
-    open_report_form(page)
-    fill_report(page, files=files, category=category, description=description)
-    send(page)
-    page.wait_for_url(re.compile(r"/walks/\d+$"))
-    expect(page.get_by_text(THANKS)).to_be_visible()
 
 
 def test_report_with_rotated_gps_photo_lands_on_map_and_list(phone, live_server):
@@ -282,16 +221,10 @@ def test_refused_upload_keeps_everything_chosen(phone, live_server):
 def test_already_reported_offer_adds_to_the_existing_item(phone, live_server):
     base = live_server.url
     first, second = phone(), phone()
-    walk_id = join(first, base, "Först På Plats")
-    join(second, base, "Strax Efter", role="Boende")
-    report(first, files=[photo_file()], description="Lampan är trasig")
+    walk_id = offered_as_already_reported(first, second, base, "Lampan är trasig", "Fortfarande mörkt här",
+                                          files=[photo_file()], names=("Först På Plats", "Strax Efter"))
     [original] = observations(first, base, walk_id)
-
-    open_report_form(second)
-    fill_report(second, files=[photo_file("y.jpg")], description="Fortfarande mörkt här")
-    send(second)
     nearby = second.locator("#nearby")
-    nearby.wait_for()
     assert nearby.get_by_role("heading", name="Redan rapporterat?").is_visible()
     offered = nearby.locator("#nearby-list li")
     assert offered.count() == 1
@@ -321,14 +254,7 @@ def test_already_reported_offer_adds_to_the_existing_item(phone, live_server):
 def test_no_to_the_offer_reports_a_new_item(phone, live_server):
     base = live_server.url
     first, second = phone(), phone()
-    walk_id = join(first, base, "Ett")
-    join(second, base, "Två", role="Boende")
-    report(first, description="Den första")
-
-    open_report_form(second)
-    fill_report(second, description="Den andra, en annan lampa")
-    send(second)
-    second.locator("#nearby").wait_for()
+    walk_id = offered_as_already_reported(first, second, base, "Den första", "Den andra, en annan lampa")
     second.get_by_role("button", name="Nej, skicka som nytt").click()
     second.wait_for_url(f"{base}/walks/{walk_id}")
     assert sorted(f["properties"]["description"] for f in observations(second, base, walk_id)) == [
@@ -348,9 +274,7 @@ def test_guest_cannot_report_once_the_walk_is_done(phone, live_server):
     base = live_server.url
     page = phone()
     walk_id = join(page, base, "Sen Rapportör")
-    with live_server.app.app_context():
-        db.session.get(Walk, walk_id).status = WalkStatus.done
-        db.session.commit()
+    end_walk(live_server, walk_id)
     page.reload()
     assert page.get_by_role("link", name="Rapportera en observation").count() == 0
     assert page.get_by_text("Vandringen är avslutad; nya observationer kan inte längre läggas till.").is_visible()
@@ -548,9 +472,7 @@ def test_a_waiting_report_the_server_refuses_is_explained_and_can_be_discarded(p
     page.context.set_offline(True)
     send(page)
     page.locator("#queued").wait_for()
-    with live_server.app.app_context():
-        db.session.get(Walk, walk_id).status = WalkStatus.done
-        db.session.commit()
+    end_walk(live_server, walk_id)
     page.context.set_offline(False)
     refused = page.locator("#outbox .flash.error")
     refused.wait_for()

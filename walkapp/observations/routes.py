@@ -10,7 +10,7 @@ from .. import inputs, limits, maps, photos, policy
 from ..access import SIGNED_IN, allow
 from ..extensions import db
 from ..labels import SOURCE
-from ..models import Observation, Photo, Walk
+from ..models import Observation, Photo, Walk, WalkStatus
 from . import bp, service
 from .forms import ObservationForm
 
@@ -35,6 +35,8 @@ def report():
     if walk is not None and not policy.can_view_walk(current_user, walk):
         abort(404)
     if walk is not None and not policy.can_report_on_walk(current_user, walk):
+        if request.method == "POST" and walk.status is WalkStatus.done:
+            return walk_ended(walk)  # marked done while the person was typing: keep what they typed
         flash(_("This walk is finished; new observations can no longer be added."), "error")
         return redirect(url_for("walks.view", walk_id=walk.id))
     if walk is None and not policy.can_report_without_walk(current_user):
@@ -57,6 +59,20 @@ def report():
         map=report_map(walk, location), sources=SOURCE,
         may_choose_source=policy.chooses_report_source(current_user),
     ), 429 if headers else 400 if errors else 200, headers
+
+
+def walk_ended(walk: Walk):
+    """A report sent (without JavaScript) to a walk marked done meanwhile: the form again, as typed, without
+    the walk, and the choice to keep it as a report without walk (report.js offers the same after the API's
+    refusal). Nothing is written. Uploaded files cannot be put back into a file input: say so."""
+    form = ObservationForm()
+    dropped_photos = sum(1 for f in request.files.getlist("photos") if f and f.filename)
+    lat, lon = form.lat.data, form.lon.data
+    location = [lat, lon] if lat is not None and lon is not None and abs(lat) <= 90 and abs(lon) <= 180 else None
+    return render_template(
+        "observations/report.html", form=form, walk=walk, walk_ended=True, dropped_photos=dropped_photos,
+        errors={}, map=report_map(walk, location), sources=SOURCE, may_choose_source=False,
+    ), 409
 
 
 @bp.route("/observations/<int:obs_id>/edit", methods=["GET", "POST"])
