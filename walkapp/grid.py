@@ -17,7 +17,9 @@ from sqlalchemy import Integer, cast, func
 LAT_CELLS, LON_CELLS = 2000, 1000  # base cells per degree
 GRID = 24  # hot spots: at most this many cells across the area shown
 CLUSTERS = 32  # map clusters: at most this many across the map
-LEVELS = (1, 4, 16, 64)  # cell sizes (in base cells) kept by summary_cell; a view reads the largest ≤ its k
+# Cell sizes (in base cells) the summary tables keep. A view reads its own k's cells (above 64, the 64s
+# folded): every size, as each size fewer would double or quadruple the rows a view reads.
+LEVELS = (1, 2, 4, 8, 16, 32, 64)
 EXTENT_LEVEL = 16  # the extent is measured in cells of this size (about 0.9 km), so both ways agree
 
 

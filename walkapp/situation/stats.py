@@ -564,7 +564,7 @@ def from_summaries(scope: Scope, today: date, report: bool = False) -> dict:
     """lagesbild() from the summary tables (summary_stats.py): the same figures, read per day × group.
     The stops' ratings (a few per walk) are read as in lagesbild()."""
     queries = [("made", summary_stats.made, scope), ("breakdown", summary_stats.breakdown, scope),
-               ("fixes", summary_stats.fixes, scope), ("fixes_by_organisation", summary_stats.fixes, scope, True),
+               ("fixes", summary_stats.fixes, scope),
                ("backlog", summary_stats.backlog, scope, today), ("workload", summary_stats.workload, scope, today),
                ("stops", stop_ratings, scope), ("trend", summary_stats.monthly_index, scope, _months_back(scope)),
                ("hotspots", summary_stats.hotspots, scope)]
@@ -574,6 +574,7 @@ def from_summaries(scope: Scope, today: date, report: bool = False) -> dict:
     parallel.release_connection()
     pending = {name: parallel.submit(function, *args) for name, function, *args in queries}
     done = {name: future.result() for name, future in pending.items()}
+    done["fixes"], done["fixes_by_organisation"] = done["fixes"]
     categories, sources = done["breakdown"]
     extra = {"comparison": done["comparison"], "clock": done["clock"]} if report else {}
     return extra | {

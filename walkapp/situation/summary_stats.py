@@ -102,28 +102,27 @@ def _median_tenths(histogram: list[tuple[int, int]]) -> float | None:
     return round(sum(middle) / len(middle) / 10, 1)
 
 
-def fixes(scope, by_organisation: bool = False):
-    """As stats.fixes(): the median from the histogram of tenths of days."""
+def fixes(scope) -> tuple[dict, dict]:
+    """As stats.fixes() for all and by organisation, from one read of the histogram of tenths of days
+    (the whole's histogram is the organisations' added up)."""
     t = SummaryFixed
-    keys = [t.organisation_id] if by_organisation else []
-    query = (select(*keys, t.tenths, func.sum(t.n), func.sum(t.with_due), func.sum(t.on_time))
-             .where(t.day >= scope.start, t.day <= scope.end, *_filters(t, scope)).group_by(*keys, t.tenths))
+    query = (select(t.organisation_id, t.tenths, func.sum(t.n), func.sum(t.with_due), func.sum(t.on_time))
+             .where(t.day >= scope.start, t.day <= scope.end, *_filters(t, scope))
+             .group_by(t.organisation_id, t.tenths))
     groups: dict = {}
-    for row in db.session.execute(query):
-        key, (tenths, n, with_due, on_time) = (row[0] if by_organisation else 0), row[-4:]
+    whole = {"fixed": 0, "with_due": 0, "on_time": 0, "histogram": {}}
+    for organisation_id, tenths, n, with_due, on_time in db.session.execute(query):
         if not n:
             continue
-        g = groups.setdefault(key, {"fixed": 0, "with_due": 0, "on_time": 0, "histogram": []})
-        g["fixed"] += int(n)
-        g["with_due"] += int(with_due)
-        g["on_time"] += int(on_time)
-        g["histogram"].append((tenths, int(n)))
-    for g in groups.values():
-        g["median_days"] = _median_tenths(g.pop("histogram"))
-    if by_organisation:
-        groups.pop(NO_ID, None)
-        return groups
-    return groups.get(0, {"fixed": 0, "with_due": 0, "on_time": 0, "median_days": None})
+        for g in (groups.setdefault(organisation_id, {"fixed": 0, "with_due": 0, "on_time": 0, "histogram": {}}), whole):
+            g["fixed"] += int(n)
+            g["with_due"] += int(with_due)
+            g["on_time"] += int(on_time)
+            g["histogram"][tenths] = g["histogram"].get(tenths, 0) + int(n)
+    for g in [*groups.values(), whole]:
+        g["median_days"] = _median_tenths(sorted(g.pop("histogram").items()))
+    groups.pop(NO_ID, None)
+    return whole, groups
 
 
 def _fixed_count(scope) -> int:
