@@ -462,7 +462,7 @@ def delete_pending(keys: list[str] | None = None) -> tuple[int, int]:
     and a warning (the key and the error, nothing personal) goes to the log; nothing is raised, since
     the change the caller committed stands. Returns (deleted, still waiting)."""
     if keys is None:
-        keys = db.session.scalars(select(PendingDelete.key).order_by(PendingDelete.since, PendingDelete.key)).all()
+        keys = [pending.key for pending in pending_deletes()]
     store = storage()
     deleted = waiting = 0
     for key in keys:

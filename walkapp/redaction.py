@@ -3,10 +3,10 @@ stored rendition, written under a new storage key, and the old files are deleted
 
 No stored file keeps the original pixels of a redacted region: the renditions are decoded,
 overwritten in the box, encoded again and fsynced (LocalStorage.put) before the row points at
-them; the old files go once the new key is committed. Their key is recorded (photos.delete_later) in
-the same transaction, so a deletion that fails leaves a record that `walkapp retention` retries,
-never an unnamed original; the redaction itself has succeeded all the same. The history records who redacted how many
-boxes and when, never the pixels.
+them; the old files go once the new key is committed. Their key is recorded (photos.delete_later)
+in the same transaction, so a deletion that fails leaves a record that `walkapp retention` retries,
+never an unnamed original; the redaction itself has succeeded all the same. The history records
+who redacted how many boxes and when, never the pixels.
 """
 from __future__ import annotations
 
