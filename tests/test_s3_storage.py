@@ -17,7 +17,7 @@ from skimage import data as skdata
 
 from walkapp import faces, photos
 from walkapp.extensions import db
-from walkapp.models import Observation, Photo, Role, User
+from walkapp.models import Observation, PendingDelete, Photo, Role, User
 from walkapp.tokens import create_token
 
 from . import photo_samples as samples
@@ -250,38 +250,86 @@ def test_retention_deletes_the_objects_of_the_photos_it_removes(s3_app, s3_serve
     assert sorted(name for name, _ in every_version(s3_server)) == sorted(bucket_objects(s3_server))  # no old version
 
 
-def test_retention_keeps_the_row_of_a_photo_whose_object_cannot_be_deleted(s3_app, s3_server, request):
-    """An object under a legal hold (S3 Object Lock) refuses deletion inside a 200 answer: retention fails
-    and keeps the photo's row, so a run after the hold is lifted deletes it, rather than forgetting it."""
-    keep_versions(s3_server)
+def legal_hold(s3_server, request, name: str):
+    """Put the object under a legal hold (S3 Object Lock), so that deleting it is refused inside a 200
+    answer; returns a function that sets the hold ("ON"/"OFF"). Lifted at the end in any case, so that
+    the fixture can remove the bucket."""
     client = boto3.client("s3", endpoint_url=s3_server)
-    client.put_object_lock_configuration(Bucket=BUCKET, ObjectLockConfiguration={"ObjectLockEnabled": "Enabled"})
-    planted = plant(s3_app)
-    faces.wait_idle()
-    [held] = [name for name in bucket_objects(s3_server) if f"{planted['unpublished']}.display" in name]
-    version = client.head_object(Bucket=BUCKET, Key=held)["VersionId"]
+    version = client.head_object(Bucket=BUCKET, Key=name)["VersionId"]
 
     def hold(status):
-        client.put_object_legal_hold(Bucket=BUCKET, Key=held, VersionId=version, LegalHold={"Status": status})
+        client.put_object_legal_hold(Bucket=BUCKET, Key=name, VersionId=version, LegalHold={"Status": status})
 
-    def lift_if_there():  # also after a failed assertion, so that the fixture can remove the bucket
-        if version in {v["VersionId"] for v in client.list_object_versions(Bucket=BUCKET, Prefix=held)
+    def lift_if_there():
+        if version in {v["VersionId"] for v in client.list_object_versions(Bucket=BUCKET, Prefix=name)
                        .get("Versions", [])}:
             hold("OFF")
 
     hold("ON")
     request.addfinalizer(lift_if_there)
+    return hold
+
+
+def lockable(s3_server):
+    keep_versions(s3_server)
+    boto3.client("s3", endpoint_url=s3_server).put_object_lock_configuration(
+        Bucket=BUCKET, ObjectLockConfiguration={"ObjectLockEnabled": "Enabled"})
+
+
+def pending_keys(app) -> list[str]:
+    with app.app_context():
+        return list(db.session.scalars(db.select(PendingDelete.key)))
+
+
+def test_retention_deletes_the_row_and_retries_the_object_that_cannot_be_deleted(s3_app, s3_server, request):
+    """An object under a legal hold refuses deletion: retention deletes the photo's row all the same and
+    records its key, lists it as waiting, and a run after the hold is lifted deletes the object."""
+    lockable(s3_server)
+    planted = plant(s3_app)
+    faces.wait_idle()
+    [held] = [name for name in bucket_objects(s3_server) if f"{planted['unpublished']}.display" in name]
+    hold = legal_hold(s3_server, request, held)
     runner = s3_app.test_cli_runner()
 
     refused = runner.invoke(args=["retention"])
-    assert refused.exit_code != 0 and "AccessDenied" in str(refused.exception)
+    assert refused.exit_code == 0, refused.output
+    assert "photo files waiting to be deleted" in refused.output and planted["unpublished"] in refused.output
     with s3_app.app_context():
-        assert db.session.scalar(db.select(Photo).filter_by(storage_key=planted["unpublished"])) is not None
-    assert held in bucket_objects(s3_server)
+        assert db.session.scalar(db.select(Photo).filter_by(storage_key=planted["unpublished"])) is None
+    assert held in bucket_objects(s3_server) and pending_keys(s3_app) == [planted["unpublished"]]
 
     hold("OFF")
-    assert runner.invoke(args=["retention"]).exit_code == 0
+    again = runner.invoke(args=["retention"])
+    assert again.exit_code == 0 and "     1  delete the photo files an earlier" in again.output, again.output
     with s3_app.app_context():
         assert set(db.session.scalars(db.select(Photo.storage_key))) == keys_in_bucket(s3_server)
-    assert planted["unpublished"] not in keys_in_bucket(s3_server)
+    assert planted["unpublished"] not in keys_in_bucket(s3_server) and pending_keys(s3_app) == []
     assert sorted(name for name, _ in every_version(s3_server)) == sorted(bucket_objects(s3_server))
+
+
+def test_a_redaction_whose_original_is_held_succeeds_and_retention_deletes_the_original(s3_app, s3_server, users,
+                                                                                        request):
+    lockable(s3_server)
+    client = s3_app.test_client()
+    with s3_app.app_context():
+        _token, plain = create_token(db.session.get(User, users[Role.coordinator]), "redaktion")
+        db.session.commit()
+        bearer = {"Authorization": f"Bearer {plain}"}
+        photo_id = report(client, skdata.astronaut(), bearer)
+        old_key = db.session.get(Photo, photo_id).storage_key
+    before = stored_objects(s3_server)
+    [held] = [name for name in before if f"{old_key}.display" in name]
+    hold = legal_hold(s3_server, request, held)
+    box = client.get(f"/api/v1/photos/{photo_id}/faces", headers=bearer).get_json()["boxes"][0]
+
+    response = client.post(f"/api/v1/photos/{photo_id}/redactions", json={"boxes": [box]}, headers=bearer)
+    assert response.status_code == 201, response.get_json()
+    with s3_app.app_context():
+        new_key = db.session.get(Photo, photo_id).storage_key
+    assert pending_keys(s3_app) == [old_key] and held in bucket_objects(s3_server)
+    assert_redacted(before, {n: a for n, a in stored_objects(s3_server).items() if new_key in n}, box)
+
+    hold("OFF")
+    assert s3_app.test_cli_runner().invoke(args=["retention"]).exit_code == 0
+    assert keys_in_bucket(s3_server) == {new_key} and pending_keys(s3_app) == []
+    assert sorted(name for name, _ in every_version(s3_server)) == sorted(bucket_objects(s3_server))  # no original

@@ -199,11 +199,22 @@ def create_api_key_command(name: str, per_hour: int) -> None:
 @click.option("--dry-run", is_flag=True, help="Only list what is due; change nothing.")
 @with_appcontext
 def retention_command(dry_run: bool) -> None:
-    """Apply the retention plan (RETENTION_* settings): run it daily from cron."""
+    """Apply the retention plan (RETENTION_* settings): run it daily from cron.
+
+    First, the photo files a failed deletion left behind are deleted (or, dry, listed)."""
+    deleted = retention.retry_pending_deletes(dry_run=dry_run)
     counts = retention.run(dry_run=dry_run)
+    waiting = retention.waiting_deletes()
     click.echo("Dry run: nothing is changed." if dry_run else "Retention applied.")
+    if not dry_run:
+        click.echo(f"  {deleted:>6}  delete the photo files an earlier, failed deletion left")
     for rule in retention.RULES:  # counts only: nothing personal goes to cron's mail
         click.echo(f"  {counts[rule.name]:>6}  {rule.description}")
+    if waiting or dry_run:  # the keys are random names, nothing personal
+        click.echo(f"  {len(waiting):>6}  photo files waiting to be deleted"
+                   + (": the storage refused, see the log; the next run tries again" if waiting and not dry_run
+                      else "")
+                   + "".join(f"\n          {key}" for key in waiting))
 
 
 @click.group("personal-data")

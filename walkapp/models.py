@@ -569,3 +569,13 @@ class PrivacyAudit(db.Model):
     counts: Mapped[dict[str, Any]] = mapped_column(JSON)
 
     actor: Mapped[Optional[User]] = relationship()
+
+
+class PendingDelete(db.Model):
+    """A photo storage key whose files must go (photos.delete_later): written in the same transaction
+    as the change that stops naming the key, removed once the files are deleted. A deletion that
+    fails (a storage error, a legal hold) leaves the row, and `walkapp retention` tries again, so
+    no file is left behind that no row names. The key is random: no personal data here."""
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -22,12 +22,13 @@ from typing import Protocol
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import event
+from sqlalchemy import event, insert, select
+from sqlalchemy.exc import SQLAlchemyError
 from PIL import ExifTags, Image, ImageCms, UnidentifiedImageError
 
 from .config import PRIVATE_FOLDER_MODE
 from .extensions import db
-from .models import Photo, PhotoStage
+from .models import PendingDelete, Photo, PhotoStage, utcnow
 from .s3_storage import S3Storage
 
 log = logging.getLogger(__name__)
@@ -386,7 +387,7 @@ def save_photos(observation, processed: list[ProcessedPhoto], uploader,
             store.put(keys[-1], "display", item.display)
             store.put(keys[-1], "thumb", item.thumbnail)
     except BaseException:
-        _remove(keys)
+        discard(keys)
         raise
     db.session.info.setdefault(PENDING_FILES, []).extend(keys)
     rows = [Photo(observation=observation, storage_key=key, stage=stage, width=item.width,
@@ -398,13 +399,24 @@ def save_photos(observation, processed: list[ProcessedPhoto], uploader,
 PENDING_FILES = "walkapp.photos.pending"  # session.info: keys written in the open transaction
 
 
-def _remove(keys: list[str]) -> None:
+def discard(keys: list[str]) -> None:
+    """Delete the files of keys no committed row names (a transaction that did not commit). A key
+    whose files cannot be deleted is recorded for `walkapp retention` in a transaction of its own:
+    the photo may show a person, so it must not stay behind unnamed."""
     store = storage()
+    failed = []
     for key in keys:
         try:
             store.delete(key)
-        except Exception:  # keep the original error; an orphan file is harmless
-            log.exception("could not remove photo files for key %s", key)
+        except Exception as exc:  # keep the original error
+            failed.append(key)
+            _warn(key, exc)
+    if failed:
+        try:
+            with db.engine.begin() as connection:
+                connection.execute(insert(PendingDelete), [{"key": key, "since": utcnow()} for key in failed])
+        except Exception:
+            log.exception("could not record photo keys %s for deletion", ", ".join(failed))
 
 
 @event.listens_for(db.session, "after_commit")
@@ -419,20 +431,67 @@ def _files_not_committed(session, transaction) -> None:
         return
     keys = session.info.pop(PENDING_FILES, None)
     if keys:
-        _remove(keys)
+        discard(keys)
 
 
 def delete_photos(photos: list[Photo]) -> None:
-    """Delete these photos' files and rows, and commit.
+    """Delete these photos' rows, and commit; then their files.
 
-    The files go first: should the commit then fail, the rows stay and a second try finishes the
-    job, whereas the other order could leave files that no row names (and nothing would remove).
+    The keys are recorded (delete_later) in the same transaction as the rows' deletion, and a record
+    goes only once its files are gone: should a deletion fail, no row names a missing file and the
+    files still have a record, which `walkapp retention` retries.
     """
-    store = storage()
+    keys = [photo.storage_key for photo in photos]
     for photo in photos:
-        store.delete(photo.storage_key)
         db.session.delete(photo)
+    delete_later(keys)
     db.session.commit()
+    delete_pending(keys)
+
+
+def delete_later(keys: list[str]) -> None:
+    """Record storage keys whose files must go, in the caller's transaction (the one that stops
+    naming them); once it has committed, call delete_pending(keys)."""
+    now = utcnow()
+    db.session.add_all(PendingDelete(key=key, since=now) for key in keys)
+
+
+def delete_pending(keys: list[str] | None = None) -> tuple[int, int]:
+    """Delete the files of these recorded keys (of every recorded key when None), each record in a
+    commit of its own once its files are gone. A key whose files cannot be deleted keeps its record
+    and a warning (the key and the error, nothing personal) goes to the log; nothing is raised, since
+    the change the caller committed stands. Returns (deleted, still waiting)."""
+    if keys is None:
+        keys = [pending.key for pending in pending_deletes()]
+    store = storage()
+    deleted = waiting = 0
+    for key in keys:
+        try:
+            store.delete(key)
+        except Exception as exc:  # noqa: BLE001 - whatever the storage says, the record stays
+            waiting += 1
+            _warn(key, exc)
+            continue
+        try:
+            db.session.execute(db.delete(PendingDelete).where(PendingDelete.key == key))
+            db.session.commit()
+        except SQLAlchemyError as exc:  # the files are gone; a later run removes the record
+            db.session.rollback()
+            waiting += 1
+            log.warning("photo files of key %s deleted, but not their record (%s)", key, type(exc).__name__)
+            continue
+        deleted += 1
+    return deleted, waiting
+
+
+def pending_deletes() -> list[PendingDelete]:
+    """The recorded keys whose files are still to be deleted, oldest first."""
+    return db.session.scalars(select(PendingDelete).order_by(PendingDelete.since, PendingDelete.key)).all()
+
+
+def _warn(key: str, exc: Exception) -> None:
+    log.warning("could not delete the photo files of key %s (%s: %s); `walkapp retention` tries again",
+                key, type(exc).__name__, exc)
 
 
 def send(photo: Photo, rendition: str):

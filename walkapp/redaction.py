@@ -3,8 +3,10 @@ stored rendition, written under a new storage key, and the old files are deleted
 
 No stored file keeps the original pixels of a redacted region: the renditions are decoded,
 overwritten in the box, encoded again and fsynced (LocalStorage.put) before the row points at
-them; the old files go once the new key is committed. The history records who redacted how many
-boxes and when, never the pixels.
+them; the old files go once the new key is committed. Their key is recorded (photos.delete_later)
+in the same transaction, so a deletion that fails leaves a record that `walkapp retention` retries,
+never an unnamed original; the redaction itself has succeeded all the same. The history records
+who redacted how many boxes and when, never the pixels.
 """
 from __future__ import annotations
 
@@ -114,12 +116,13 @@ def redact(user, photo: Photo, boxes) -> Photo:
             raise Conflict()
         db.session.add(Event(observation=photo.observation, actor=user, action=EventKind.redacted,
                              data={"photo": photo.id, "boxes": len(boxes)}))
+        photos.delete_later([old_key])  # the original's files: recorded with the change itself
         db.session.commit()
     except BaseException:
         db.session.rollback()
-        store.delete(new_key)
+        photos.discard([new_key])
         raise
-    store.delete(old_key)
+    photos.delete_pending([old_key])  # a failure leaves the key recorded, for `walkapp retention`
     db.session.refresh(photo)
     return photo
 

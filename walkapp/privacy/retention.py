@@ -174,6 +174,17 @@ RULES = (
 )
 
 
+def retry_pending_deletes(dry_run: bool = False) -> int:
+    """Try again to delete the files of every recorded key (photos.delete_later) whose deletion
+    failed; returns how many keys' files went. Dry, nothing is tried: waiting_deletes() lists them."""
+    return 0 if dry_run else photos.delete_pending()[0]
+
+
+def waiting_deletes() -> list[str]:
+    """The keys whose files are still to be deleted: random names, nothing personal."""
+    return [pending.key for pending in photos.pending_deletes()]
+
+
 def run(dry_run: bool = False, now: datetime | None = None, via: str = "cli") -> dict[str, int]:
     """Apply (or, dry, only count) every rule; commits unless dry. Returns the count per rule.
 
