@@ -13,7 +13,7 @@ from sqlalchemy import and_, case, or_, select
 
 from .. import inputs
 from ..i18n import local_today, local_zone
-from ..models import Category, Kind, Observation, Priority, Source, Status
+from ..models import Category, Kind, Observation, Priority, Source, Status, unindexed
 from ..workflow import WORKING
 
 
@@ -132,10 +132,12 @@ class ObservationFilter:
             raise FilterError(errors)
         return f
 
-    def apply(self, query, *, with_status: bool = True):
+    def apply(self, query, *, with_status: bool = True, status_index: bool = True):
+        """The filters as WHERE terms; status_index=False keeps SQLite off the status index (models.unindexed)."""
         conditions = []
         if with_status and self.statuses:
-            conditions.append(Observation.status.in_(self.statuses))
+            status = Observation.status if status_index else unindexed(Observation.status)
+            conditions.append(status.in_(self.statuses))
         if self.categories:
             conditions.append(Observation.category_id.in_(
                 select(Category.id).where(Category.code.in_(self.categories))

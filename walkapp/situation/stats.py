@@ -10,13 +10,11 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from flask import current_app
 from sqlalchemy import and_, case, func, literal, literal_column, select
-from sqlalchemy.sql.elements import UnaryExpression
-from sqlalchemy.sql.operators import custom_op
 
 from .. import grid
 from ..i18n import local_zone
 from ..extensions import db
-from ..models import Category, Kind, Observation, Organisation, Status, Stop, Walk
+from ..models import Category, Kind, Observation, Organisation, Status, Stop, Walk, unindexed
 from ..observations.filters import inside
 from ..workflow import UNRESOLVED, WORKING
 from . import parallel, safety_index, summary_stats
@@ -157,17 +155,6 @@ def _where(scope: Scope, column=Observation.created_at, dated: bool = True):
     return and_(*conditions)
 
 
-def _unindexed(column):
-    """`+column` on SQLite: group by it without walking its index.
-
-    SQLite would rather walk an index than sort, but then it fetches every row through the index,
-    which costs 3–4 times a table scan and a sort when most rows take part.
-    """
-    if db.engine.dialect.name != "sqlite":
-        return column
-    return UnaryExpression(column.expression, operator=custom_op("+"), type_=column.type)
-
-
 def made(scope: Scope) -> dict:
     """Items made in the period: how many, their ratings' count, sum and sum of squares, and their extent."""
     rating = Observation.safety_rating
@@ -217,7 +204,7 @@ def fixes(scope: Scope, by_organisation: bool = False):
 
     Each fix is ranked within its group; the median is the mean of the one or two middle rows.
     """
-    group = _unindexed(Observation.organisation_id) if by_organisation else literal(0)
+    group = unindexed(Observation.organisation_id) if by_organisation else literal(0)
     fixed = (select(group.label("key"), _days(Observation.fixed_at, Observation.created_at).label("days"),
                     Observation.due_date,
                     case((func.date(Observation.fixed_at) <= Observation.due_date, 1), else_=0).label("on_time"))
@@ -243,7 +230,7 @@ def breakdown(scope: Scope) -> tuple[list, list]:
     """Items made in the period by category and by source, from one GROUP BY over both.
 
     Categories come as (name_sv, name_en, colour, n), sources as (source, n), largest first."""
-    category, source = _unindexed(Observation.category_id), _unindexed(Observation.source)
+    category, source = unindexed(Observation.category_id), unindexed(Observation.source)
     counts = (select(category.label("category_id"), source.label("source"), func.count().label("n"))
               .where(_where(scope)).group_by(category, source).subquery())
     rows = db.session.execute(
@@ -261,7 +248,7 @@ def breakdown(scope: Scope) -> tuple[list, list]:
 
 def workload(scope: Scope, today: date) -> dict:
     """Per organisation id: (open, overdue) of its items being worked on now."""
-    organisation = _unindexed(Observation.organisation_id)
+    organisation = unindexed(Observation.organisation_id)
     rows = db.session.execute(
         select(organisation, func.count(), func.count().filter(Observation.due_date < today))
         .where(_where(scope, dated=False), _working(), Observation.organisation_id.is_not(None))
@@ -356,7 +343,7 @@ def _counted(scope: Scope, period: Scope) -> dict:
     share = None if scope.share is None else min(1.0, scope.share * ((period.end - period.start).days + 1)
                                                   / ((scope.end - scope.start).days + 1))
     period = replace(scope, start=period.start, end=period.end, share=share)
-    category, source = _unindexed(Observation.category_id), _unindexed(Observation.source)
+    category, source = unindexed(Observation.category_id), unindexed(Observation.source)
     result = {"categories": {}, "sources": {}, "total": 0}
     for category_id, source_, n in db.session.execute(
             select(category, source, func.count()).where(_where(period)).group_by(category, source)):
@@ -406,7 +393,7 @@ def _months_back(scope: Scope, months: int = 12) -> date:
 def made_and_breakdown(scope: Scope) -> tuple[dict, tuple[list, list]]:
     """made() and breakdown() from breakdown's one GROUP BY (the report's pass): each group's count,
     ratings and extent, summed here over the few groups."""
-    category, source = _unindexed(Observation.category_id), _unindexed(Observation.source)
+    category, source = unindexed(Observation.category_id), unindexed(Observation.source)
     rating = Observation.safety_rating
     counts = (select(category.label("category_id"), source.label("source"), func.count().label("n"),
                      func.count(rating).label("rated"), func.coalesce(func.sum(rating), 0).label("total"),
@@ -444,7 +431,7 @@ def backlog_and_compared(scope: Scope, today: date) -> tuple[dict, dict]:
     sorts them all, which costs more than the separate comparison)."""
     problem = Observation.kind == Kind.problem
     before, year = replace(scope.previous(), share=None), year_earlier(scope)
-    category, source = _unindexed(Observation.category_id), _unindexed(Observation.source)
+    category, source = unindexed(Observation.category_id), unindexed(Observation.source)
     rows = db.session.execute(select(
         category, source,
         func.count().filter(and_(problem, Observation.status.in_(UNRESOLVED),

@@ -10,6 +10,7 @@ from .. import policy, workflow
 from ..extensions import db
 from ..models import Observation, Priority, Status
 from ..observations.changes import move_input
+from ..observations.filters import ObservationFilter
 from ..situation import summary_stats
 from ..workflow import Action, WorkflowError
 
@@ -24,13 +25,36 @@ SORTS = {
 }
 
 
+# A page sorted by time whose filters match at least this share of all items is read along the time
+# index (see _by_time); below it, the status index and a sort of the few rows is faster.
+TIME_INDEX_SHARE = 0.05
+
+
 def inbox(user, filters, sort: str, page: int):
-    base = filters.apply(select(Observation).where(policy.visible_observations(user)))
+    total = count(user, filters)
+    by_time = sort in ("newest", "oldest") and _by_time(user, filters, total)
+    base = filters.apply(select(Observation).where(policy.visible_observations(user)), status_index=not by_time)
     query = (base.options(db.joinedload(Observation.category), db.joinedload(Observation.organisation),
                           db.joinedload(Observation.walk), db.selectinload(Observation.photos))
              .order_by(*SORTS.get(sort, SORTS["newest"]))
              .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))
-    return db.session.scalars(query).unique().all(), count(user, filters)
+    return db.session.scalars(query).unique().all(), total
+
+
+def _by_time(user, filters, matching: int) -> bool:
+    """Whether SQLite should walk the created_at index for this page, not the status index.
+
+    SQLite keeps no statistics of how states spread, so for "the open items, newest first" it picks the
+    status index and sorts every open item (65 ms at 100k), where walking the time index stops after a
+    page (1 ms). That is right only when the filters match a fair share of the items; the counts from the
+    summary tables say whether they do. (PostgreSQL's planner knows this from its statistics.)"""
+    if db.engine.dialect.name != "sqlite":
+        return False
+    dimension = summary_stats.inbox_dimension(user, filters)
+    if dimension is None:
+        return False
+    everything = sum(summary_stats.status_counts(ObservationFilter(), ("all", [""])).values())
+    return everything > 0 and matching >= TIME_INDEX_SHARE * everything
 
 
 def count(user, filters) -> int:
