@@ -194,17 +194,23 @@ def keys_in_bucket(s3_server) -> set[str]:
     return {name.rsplit("/", 1)[1].split(".", 1)[0] for name in bucket_objects(s3_server)}
 
 
-@pytest.mark.parametrize("versioned", [False, True], ids=["plain bucket", "versioned bucket"])
-def test_redaction_through_the_api_destroys_the_region_in_every_object(s3_app, s3_server, users, versioned):
-    if versioned:
-        keep_versions(s3_server)
-    client = s3_app.test_client()
+
+def astronaut_reported(s3_app, client, users) -> tuple[dict, int, str]:
+    """A coordinator's API token, and a photo with a face reported with it: (headers, photo id, its key)."""
     with s3_app.app_context():
         _token, plain = create_token(db.session.get(User, users[Role.coordinator]), "redaktion")
         db.session.commit()
         bearer = {"Authorization": f"Bearer {plain}"}
         photo_id = report(client, skdata.astronaut(), bearer)
-        old_key = db.session.get(Photo, photo_id).storage_key
+        return bearer, photo_id, db.session.get(Photo, photo_id).storage_key
+
+
+@pytest.mark.parametrize("versioned", [False, True], ids=["plain bucket", "versioned bucket"])
+def test_redaction_through_the_api_destroys_the_region_in_every_object(s3_app, s3_server, users, versioned):
+    if versioned:
+        keep_versions(s3_server)
+    client = s3_app.test_client()
+    bearer, photo_id, old_key = astronaut_reported(s3_app, client, users)
     before_bytes = bucket_objects(s3_server)
     before = stored_objects(s3_server)
     box = client.get(f"/api/v1/photos/{photo_id}/faces", headers=bearer).get_json()["boxes"][0]
@@ -311,12 +317,7 @@ def test_a_redaction_whose_original_is_held_succeeds_and_retention_deletes_the_o
                                                                                         request):
     lockable(s3_server)
     client = s3_app.test_client()
-    with s3_app.app_context():
-        _token, plain = create_token(db.session.get(User, users[Role.coordinator]), "redaktion")
-        db.session.commit()
-        bearer = {"Authorization": f"Bearer {plain}"}
-        photo_id = report(client, skdata.astronaut(), bearer)
-        old_key = db.session.get(Photo, photo_id).storage_key
+    bearer, photo_id, old_key = astronaut_reported(s3_app, client, users)
     before = stored_objects(s3_server)
     [held] = [name for name in before if f"{old_key}.display" in name]
     hold = legal_hold(s3_server, request, held)
