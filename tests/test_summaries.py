@@ -285,7 +285,7 @@ def test_map_clusters_from_summaries_equal_counting_item_by_item(filled, users):
             filters = ObservationFilter.from_args(MultiDict(
                 [tuple(pair.split("=")) for pair in (query + town).strip("&").split("&")]))
             assert clusters.from_summary(coordinator, filters), query
-            _, summed = clusters.summary_cells(filters)
+            summed = clusters.summary_cells(filters)
             expected = clusters.item_cells(coordinator, filters)
             assert sorted(summed) == sorted(expected), query
             for cell, (n, lat, lon) in expected.items():

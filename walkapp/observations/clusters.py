@@ -26,8 +26,8 @@ def from_summary(user, filters) -> bool:
                      or filters.date_to or filters.text or filters.since is not None))
 
 
-def summary_cells(filters) -> tuple[int, dict]:
-    """(k, {(y, x): [n, lat_sum, lon_sum]}) for the map's box, from the summary of places."""
+def summary_cells(filters) -> dict:
+    """{(y, x): [n, lat_sum, lon_sum]} for the map's box, from the summary of places."""
     k = grid.size_for_box(filters.bbox, grid.CLUSTERS)
     level = grid.level_for(k)
     fold = k // level
@@ -53,7 +53,7 @@ def summary_cells(filters) -> tuple[int, dict]:
         cell[0] += int(n)
         cell[1] += int(lat_sum)
         cell[2] += int(lon_sum)
-    return k, cells
+    return cells
 
 
 def item_cells(user, filters) -> dict:

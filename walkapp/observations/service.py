@@ -283,7 +283,7 @@ def map_features(user, filters, max_points: int) -> dict:
     """Points when the view holds few enough items, else clusters on the map grid (clusters.py)."""
     if filters.bbox is not None:
         if clusters.from_summary(user, filters):
-            _, cells = clusters.summary_cells(filters)
+            cells = clusters.summary_cells(filters)
             if sum(cell[0] for cell in cells.values()) > max_points:
                 return clusters.collection(cells, clusters.summary_mean)
         elif db.session.scalar(filters.apply(select(func.count()).select_from(Observation)
