@@ -8,6 +8,7 @@ from pypdf import PdfReader
 
 from walkapp import demo
 from walkapp.extensions import db
+from walkapp.i18n import fmt_date
 from walkapp.models import Category, Event, Observation, Organisation, Role, Status, User, Visibility, Walk, utcnow
 from walkapp.situation import stats
 
@@ -234,6 +235,22 @@ def test_dashboard_periods_and_areas(app, client, users, auth):
         f"{then}&time=day&weekday={day.isoweekday()}": 2, f"{then}&weekday={day.isoweekday() % 7 + 1}": 1,
     }
     assert client.get("/lagesbild?period=custom&from=x").status_code == 200
+
+
+def test_a_wrong_custom_period_is_kept_for_correcting(app, client, auth, users):
+    auth.login_as(Role.coordinator)
+    today = local_today()
+    page = client.get(f"/lagesbild?period=custom&from={today}&to={today - timedelta(days=3)}").get_data(as_text=True)
+    assert "första före det sista" in page
+    assert re.search(r'<option value="custom"\s+selected>', page)
+    assert f'name="from" value="{today}"' in page and f'name="to" value="{today - timedelta(days=3)}"' in page
+    with app.test_request_context():  # what is shown instead, and the heading says so
+        first, last = stats.default_bounds(today)
+        shown = f"<p>{fmt_date(first, 'medium')} – {fmt_date(last, 'medium')}</p>"
+    assert shown in page
+    # dates typed under another period are not the user's choice: no error, the period is used
+    page = client.get("/lagesbild?period=week&from=x").get_data(as_text=True)
+    assert "första före det sista" not in page and re.search(r'<option value="week"\s+selected>', page)
 
 
 def test_period_bounds():

@@ -26,16 +26,20 @@ def parse_scope(args, today: date) -> tuple[stats.Scope, str]:
     period = args.get("period", stats.DEFAULT_PERIOD)
     if period not in stats.PERIODS:
         period = stats.DEFAULT_PERIOD
-    try:
-        start = inputs.parse_date(args["from"]) if args.get("from") else None
-        end = inputs.parse_date(args["to"]) if args.get("to") else None
-        if period == stats.DEFAULT_PERIOD:
-            first, last = stats.default_bounds(today)
-        else:
+    first = last = None
+    if period == "custom":
+        try:
+            start = inputs.parse_date(args["from"]) if args.get("from") else None
+            end = inputs.parse_date(args["to"]) if args.get("to") else None
             first, last = stats.period_bounds(period, today, start, end)
-    except ValueError:
-        flash(_("Give both dates of the custom period as YYYY-MM-DD, the first before the last."), "error")
-        period, (first, last) = stats.DEFAULT_PERIOD, stats.default_bounds(today)
+        except ValueError:
+            # the form keeps "Custom" and the typed dates to correct; the figures shown are the default
+            # period's, and the page's heading says which dates they are
+            flash(_("Give both dates of the custom period as YYYY-MM-DD, the first before the last."), "error")
+    elif period != stats.DEFAULT_PERIOD:
+        first, last = stats.period_bounds(period, today)
+    if first is None:
+        first, last = stats.default_bounds(today)
     bbox = None
     if args.get("bbox"):
         try:
