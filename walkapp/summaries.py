@@ -49,9 +49,11 @@ MICRO = 1_000_000  # coordinates summed in millionths of a degree
 
 class SummaryDaily(db.Model):
     __tablename__ = "summary_daily"
+    # the key leads with the dimension, which every read fixes, so that a period of one dimension is one
+    # range of the key (a dimension's days are not interleaved with the other dimensions')
+    dim: Mapped[str] = mapped_column(String(12), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     night: Mapped[bool] = mapped_column(Boolean, primary_key=True)
-    dim: Mapped[str] = mapped_column(String(12), primary_key=True)
     value: Mapped[str] = mapped_column(String(40), primary_key=True)
     weekday: Mapped[int] = mapped_column(SmallInteger)  # ISO 1..7 of day
     n: Mapped[int] = mapped_column(Integer, default=0)
@@ -165,7 +167,7 @@ def contributions(row, zone) -> list[tuple]:
     rated = (1, 1, rating, rating * rating) if rating is not None else (1, 0, 0, 0)
     for dim, value in (("all", ""), ("category", row.category_id), ("source", _value(row.source)),
                        ("hour", created.hour)):
-        out.append((SummaryDaily, (day, night, dim, str(value)), rated))
+        out.append((SummaryDaily, (dim, day, night, str(value)), rated))
     for level in grid.LEVELS:
         out.append((SummaryCell, (level, day, night, grid.index(row.lat, grid.LAT_CELLS, level),
                                   grid.index(row.lon, grid.LON_CELLS, level)), (1,)))

@@ -500,9 +500,10 @@ def lagesbild(scope: Scope, today: date, report: bool = False) -> dict:
     hotspot grid waits, for the extent of the period's items.
 
     With `report`, also what the lägesbild report adds (the previous period and the same period a year
-    earlier by category and source, time of day and weekday) in the same pass, with as many scans of
-    the period as the dashboard: the period's counts and ratings come from the breakdown's GROUP BY, the
-    monthly index and the clock from one GROUP BY by hour, which frees a scan for the earlier periods."""
+    earlier by category and source, in place of the dashboard's "previous"; time of day and weekday) in
+    the same pass, with as many scans of the period as the dashboard: the period's counts and ratings
+    come from the breakdown's GROUP BY, the monthly index and the clock from one GROUP BY by hour, which
+    frees a scan for the earlier periods."""
     if summary_stats.serves(scope):
         return from_summaries(scope, today, report)
     scope = with_share(scope, today)
@@ -527,17 +528,17 @@ def lagesbild(scope: Scope, today: date, report: bool = False) -> dict:
         made_ = pending.pop("made").result()
     grid = parallel.submit(hotspots, scope, made_)
     done = {name: future.result() for name, future in pending.items()}
-    extra = {}
     if report:
         if isinstance(done["backlog"], tuple):
             done["backlog"], done["comparison"] = done["backlog"]
         done["breakdown"] = done_breakdown
         done["trend"], clock_ = done.pop("hourly")
         extra = {"comparison": done["comparison"], "clock": clock_}
+    else:
+        extra = {"previous": {"new": done["backlog"]["previous_new"], "fixed": done["backlog"]["previous_fixed"]}}
     categories, sources = done["breakdown"]
     return extra | {
         "figures": figures(made_, done["fixes"], done["backlog"]),
-        "previous": {"new": done["backlog"]["previous_new"], "fixed": done["backlog"]["previous_fixed"]},
         "categories": categories,
         "sources": sources,
         "organisations": action_tracker(done["workload"], done["fixes_by_organisation"]),
@@ -549,24 +550,31 @@ def lagesbild(scope: Scope, today: date, report: bool = False) -> dict:
 
 def from_summaries(scope: Scope, today: date, report: bool = False) -> dict:
     """lagesbild() from the summary tables (summary_stats.py): the same figures, read per day × group.
-    The stops' ratings (a few per walk) are read as in lagesbild()."""
-    queries = [("made", summary_stats.made, scope), ("breakdown", summary_stats.breakdown, scope),
-               ("fixes", summary_stats.fixes, scope),
-               ("backlog", summary_stats.backlog, scope, today), ("workload", summary_stats.workload, scope, today),
+    The stops' ratings (a few per walk) are read as in lagesbild().
+
+    The report reads each number once: the period's counts come with the clock, its categories and
+    sources with the earlier periods'; it has no "previous" (its comparison says more)."""
+    queries = [("fixes", summary_stats.fixes, scope), ("workload", summary_stats.workload, scope, today),
                ("stops", stop_ratings, scope), ("trend", summary_stats.monthly_index, scope, _months_back(scope)),
-               ("hotspots", summary_stats.hotspots, scope)]
+               ("hotspots", summary_stats.hotspots, scope), ("backlog", summary_stats.backlog, scope, today, not report)]
     if report:
-        queries += [("comparison", summary_stats.comparison, scope, year_earlier(scope)),
-                    ("clock", summary_stats.clock, scope)]
+        queries += [("made_and_clock", summary_stats.clock_and_made, scope),
+                    ("groups", summary_stats.breakdown_and_comparison, scope, year_earlier(scope))]
+    else:
+        queries += [("made", summary_stats.made, scope), ("breakdown", summary_stats.breakdown, scope)]
     parallel.release_connection()
     pending = {name: parallel.submit(function, *args) for name, function, *args in queries}
     done = {name: future.result() for name, future in pending.items()}
+    if report:
+        done["made"], clock_ = done.pop("made_and_clock")
+        done["breakdown"], comparison_ = done.pop("groups")
+        extra = {"comparison": comparison_, "clock": clock_}
+    else:
+        extra = {"previous": {"new": done["backlog"]["previous_new"], "fixed": done["backlog"]["previous_fixed"]}}
     done["fixes"], done["fixes_by_organisation"] = done["fixes"]
     categories, sources = done["breakdown"]
-    extra = {"comparison": done["comparison"], "clock": done["clock"]} if report else {}
     return extra | {
         "figures": figures(done["made"], done["fixes"], done["backlog"]),
-        "previous": {"new": done["backlog"]["previous_new"], "fixed": done["backlog"]["previous_fixed"]},
         "categories": categories,
         "sources": sources,
         "organisations": action_tracker(done["workload"], done["fixes_by_organisation"]),

@@ -69,23 +69,49 @@ def hotspots(scope) -> list[dict]:
     return grid.cells(k, counts)
 
 
-def _grouped(scope, first: date, last: date, dim: str) -> dict[str, int]:
+def _by_group(scope, first: date, last: date) -> dict[str, dict[str, int]]:
+    """Items by category and by source from `first` to `last`: {"category": {value: n}, "source": {...}}."""
     t = SummaryDaily
-    rows = db.session.execute(select(t.value, func.sum(t.n)).where(_daily(scope, first, last, dim))
-                              .group_by(t.value).having(func.sum(t.n) > 0))
-    return {value: int(n) for value, n in rows}
+    rows = db.session.execute(
+        select(t.dim, t.value, func.sum(t.n))
+        .where(t.dim.in_(("category", "source")), t.day >= first, t.day <= last, *_filters(t, scope))
+        .group_by(t.dim, t.value).having(func.sum(t.n) > 0))
+    result = {"category": {}, "source": {}}
+    for dim, value, n in rows:
+        result[dim][value] = int(n)
+    return result
 
 
-def breakdown(scope) -> tuple[list, list]:
+def _breakdown(groups: dict[str, dict[str, int]]) -> tuple[list, list]:
     """As stats.breakdown(): categories as (name_sv, name_en, colour, n), sources as (source, n)."""
-    by_category = _grouped(scope, scope.start, scope.end, "category")
-    by_source = _grouped(scope, scope.start, scope.end, "source")
+    by_category, by_source = groups["category"], groups["source"]
     names = db.session.execute(select(Category.id, Category.name_sv, Category.name_en, Category.colour)
                                .where(Category.id.in_([int(k) for k in by_category]))).all()
     largest_first = lambda row: (-row[-1], row[0])  # noqa: E731
     categories = sorted(((sv, en, colour, by_category[str(id_)]) for id_, sv, en, colour in names), key=largest_first)
     sources = sorted(((Source(k), n) for k, n in by_source.items()), key=largest_first)
     return categories, sources
+
+
+def breakdown(scope) -> tuple[list, list]:
+    """As stats.breakdown()."""
+    return _breakdown(_by_group(scope, scope.start, scope.end))
+
+
+def _compared(groups: dict[str, dict[str, int]], period: tuple[date, date]) -> dict:
+    categories = {int(value): n for value, n in groups["category"].items()}
+    return {"categories": categories, "sources": {Source(value): n for value, n in groups["source"].items()},
+            "total": sum(categories.values()), "period": period}
+
+
+def breakdown_and_comparison(scope, year) -> tuple[tuple[list, list], dict]:
+    """breakdown() and stats.comparison() (`year` is the same period a year earlier): the report's pass.
+    One read per period, each one range of the key (a read of several periods at once, with a filtered sum
+    per period, costs more on SQLite than the reads apart); a year's previous period is the year earlier."""
+    before = scope.previous()
+    periods = {"previous": (before.start, before.end), "year_earlier": (year.start, year.end)}
+    read = {period: _by_group(scope, *period) for period in set(periods.values())}
+    return breakdown(scope), {name: _compared(read[period], period) for name, period in periods.items()}
 
 
 def _median_tenths(histogram: list[tuple[int, int]]) -> float | None:
@@ -131,8 +157,8 @@ def _fixed_count(scope) -> int:
                                  .where(t.day >= scope.start, t.day <= scope.end, *_filters(t, scope))))
 
 
-def backlog(scope, today: date) -> dict:
-    """As stats.backlog()."""
+def backlog(scope, today: date, previous: bool = True) -> dict:
+    """As stats.backlog(); without the previous period's new and fixed items when not `previous`."""
     t = SummaryOpen
     problem = t.kind == Kind.problem.value
     row = db.session.execute(select(
@@ -140,8 +166,10 @@ def backlog(scope, today: date) -> dict:
         func.coalesce(func.sum(t.n).filter(and_(t.status.in_([s.value for s in WORKING]), t.due_date < today)), 0),
     ).where(problem, *_filters(t, scope))).one()
     before = scope.previous()
-    return {"open": int(row[0]), "overdue": int(row[1]), "previous_new": made(before)["new"],
-            "previous_fixed": _fixed_count(before)}
+    result = {"open": int(row[0]), "overdue": int(row[1])}
+    if previous:
+        result |= {"previous_new": made(before)["new"], "previous_fixed": _fixed_count(before)}
+    return result
 
 
 def workload(scope, today: date) -> dict:
@@ -176,38 +204,21 @@ def monthly_index(scope, first: date) -> list:
             for key in _months(scope, first)]
 
 
-def clock(scope) -> tuple[list[int], list[int]]:
-    """As stats.clock(): items by local hour and ISO weekday."""
+def clock_and_made(scope) -> tuple[dict, tuple[list[int], list[int]]]:
+    """made() and stats.clock() (items by local hour and ISO weekday) from one read: every item is counted
+    under exactly one hour, so the hours add up to the period's counts and ratings."""
     t = SummaryDaily
     hours, weekdays = [0] * 24, [0] * 7
-    for value, weekday, n in db.session.execute(
-            select(t.value, t.weekday, func.sum(t.n)).where(_daily(scope, scope.start, scope.end, "hour"))
-            .group_by(t.value, t.weekday)):
+    made_ = {"new": 0, "rated": 0, "rating_sum": 0, "rating_squares": 0}
+    for value, weekday, n, rated, total, squares in db.session.execute(
+            select(t.value, t.weekday, func.sum(t.n), func.sum(t.rated), func.sum(t.rating_sum),
+                   func.sum(t.rating_squares))
+            .where(_daily(scope, scope.start, scope.end, "hour")).group_by(t.value, t.weekday)):
         hours[int(value)] += int(n)
         weekdays[weekday - 1] += int(n)
-    return hours, weekdays
-
-
-def comparison(scope, year) -> dict:
-    """As stats.comparison() (`year` is the same period a year earlier): both periods by category and
-    by source in one read of the daily summary."""
-    before = scope.previous()
-    periods = {"previous": (before.start, before.end), "year_earlier": (year.start, year.end)}
-    t = SummaryDaily
-    in_period = {name: and_(t.day >= first, t.day <= last) for name, (first, last) in periods.items()}
-    counts = {name: func.coalesce(func.sum(t.n).filter(condition), 0) for name, condition in in_period.items()}
-    rows = db.session.execute(
-        select(t.dim, t.value, *counts.values())
-        .where(t.dim.in_(("category", "source")), or_(*in_period.values()), *_filters(t, scope))
-        .group_by(t.dim, t.value)).all()
-    result = {}
-    for position, (name, period) in enumerate(periods.items()):
-        n = 2 + position
-        categories = {int(row.value): int(row[n]) for row in rows if row.dim == "category" and row[n]}
-        sources = {Source(row.value): int(row[n]) for row in rows if row.dim == "source" and row[n]}
-        result[name] = {"categories": categories, "sources": sources, "total": sum(categories.values()),
-                        "period": period}
-    return result
+        for key, add in zip(made_, (n, rated, total, squares)):
+            made_[key] += int(add)
+    return made_, (hours, weekdays)
 
 
 # --- the inbox ---------------------------------------------------------------------------------

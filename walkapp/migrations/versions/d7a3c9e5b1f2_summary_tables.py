@@ -21,16 +21,16 @@ depends_on = None
 def upgrade():
     op.create_table(
         'summary_daily',
+        sa.Column('dim', sa.String(length=12), nullable=False),
         sa.Column('day', sa.Date(), nullable=False),
         sa.Column('night', sa.Boolean(), nullable=False),
-        sa.Column('dim', sa.String(length=12), nullable=False),
         sa.Column('value', sa.String(length=40), nullable=False),
         sa.Column('weekday', sa.SmallInteger(), nullable=False),
         sa.Column('n', sa.Integer(), nullable=False),
         sa.Column('rated', sa.Integer(), nullable=False),
         sa.Column('rating_sum', sa.Integer(), nullable=False),
         sa.Column('rating_squares', sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint('day', 'night', 'dim', 'value', name=op.f('pk_summary_daily')),
+        sa.PrimaryKeyConstraint('dim', 'day', 'night', 'value', name=op.f('pk_summary_daily')),
     )
     op.create_table(
         'summary_fixed',
