@@ -46,6 +46,22 @@ def test_every_message_has_a_swedish_translation():
     assert {m.id for m in template if m.id} <= {m.id for m in catalog if m.id}
 
 
+def test_the_committed_template_holds_every_message_of_the_code(tmp_path):
+    """The README's extract command finds no message the committed messages.pot lacks (a stale template
+    would let a string with no Swedish translation through the test above) and none it has in excess."""
+    from babel.messages.frontend import CommandLineInterface
+
+    root = TRANSLATIONS.parent.parent
+    out = tmp_path / "messages.pot"
+    CommandLineInterface().run(["pybabel", "-q", "extract", "-F", str(root / "babel.cfg"), "-k", "_l",
+                                "--no-location", "--sort-output", "--project", "walkapp", "-o", str(out), str(root)])
+    with open(out, "rb") as f:
+        extracted = {m.id for m in read_po(f) if m.id}
+    with open(TRANSLATIONS / "messages.pot", "rb") as f:
+        committed = {m.id for m in read_po(f) if m.id}
+    assert sorted(extracted ^ committed, key=str) == []
+
+
 def test_compiled_catalogs_are_current():
     """The committed .mo files hold exactly what the .po files say."""
     from babel.messages.mofile import read_mo
