@@ -164,3 +164,26 @@ def test_files_of_a_redaction_that_did_not_commit_are_recorded_when_their_deleti
     ours = written[0]
     assert refusing.refused == [ours] and pending_keys(app) == [ours]
     assert ours in keys_on_disk(app)
+
+
+def test_the_admin_sees_photo_files_that_wait_to_be_deleted(app, client, users, auth):
+    from walkapp.models import Role, utcnow
+    from datetime import timedelta
+
+    auth.login_as(Role.admin)
+    assert "väntar på att raderas" not in client.get("/admin/privacy").get_data(as_text=True).lower()
+    with app.app_context():
+        db.session.add_all([PendingDelete(key="a" * 32, since=utcnow() - timedelta(days=3)),
+                            PendingDelete(key="b" * 32, since=utcnow())])
+        db.session.commit()
+    page = client.get("/admin/privacy").get_data(as_text=True)
+    assert "Fotofiler som väntar på att raderas" in page
+    assert "Filerna för 2 foton kunde inte raderas" in page
+    with app.test_request_context():
+        from walkapp.i18n import fmt_datetime
+        oldest = fmt_datetime(utcnow() - timedelta(days=3), "short")
+    assert oldest[:10] in page  # the oldest one's date
+    assert "a" * 32 not in page  # keys are the storage's business, not the page's
+    auth.logout()
+    auth.login_as(Role.coordinator)
+    assert client.get("/admin/privacy").status_code == 403

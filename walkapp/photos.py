@@ -17,12 +17,13 @@ import tempfile
 import warnings
 import zlib
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import event, insert, select
+from sqlalchemy import event, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from PIL import ExifTags, Image, ImageCms, UnidentifiedImageError
 
@@ -487,6 +488,12 @@ def delete_pending(keys: list[str] | None = None) -> tuple[int, int]:
 def pending_deletes() -> list[PendingDelete]:
     """The recorded keys whose files are still to be deleted, oldest first."""
     return db.session.scalars(select(PendingDelete).order_by(PendingDelete.since, PendingDelete.key)).all()
+
+
+def pending_summary() -> tuple[int, datetime | None]:
+    """How many keys wait for their files to be deleted, and since when the oldest has waited."""
+    n, oldest = db.session.execute(select(func.count(), func.min(PendingDelete.since))).one()
+    return n, oldest
 
 
 def _warn(key: str, exc: Exception) -> None:

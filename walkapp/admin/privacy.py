@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from .. import photos
 from ..access import allow
 from ..extensions import db
 from ..models import Role
@@ -55,7 +56,8 @@ FIELD_LABELS = {
 @bp.get("/privacy")
 @allow(Role.admin)
 def privacy():
-    return render_template("admin/privacy.html", form=PersonForm(formdata=None))
+    waiting, since = photos.pending_summary()
+    return render_template("admin/privacy.html", form=PersonForm(formdata=None), waiting=waiting, since=since)
 
 
 @bp.post("/privacy/extract")
@@ -84,11 +86,13 @@ def privacy_extract():
 def privacy_erase():
     form = EraseForm()
     if not form.validate():
-        return render_template("admin/privacy.html", form=PersonForm(formdata=None)), 400
+        waiting, since = photos.pending_summary()
+    return render_template("admin/privacy.html", form=PersonForm(formdata=None), waiting=waiting, since=since), 400
     email = subject_rights.normalise(form.email.data)
     if current_user.email == email:
         flash(_("You cannot erase yourself."), "error")
-        return render_template("admin/privacy.html", form=PersonForm(formdata=None)), 400
+        waiting, since = photos.pending_summary()
+    return render_template("admin/privacy.html", form=PersonForm(formdata=None), waiting=waiting, since=since), 400
     found = subject_rights.holds_anything(subject_rights.extract(email))
     if not form.confirmed.data or not found:
         if form.asked.data and found:
