@@ -53,11 +53,16 @@ FIELD_LABELS = {
 }
 
 
+def privacy_page(form: PersonForm, status: int = 200):
+    """The page that asks for the person, with the photo files still waiting to be deleted."""
+    waiting, since = photos.pending_summary()
+    return render_template("admin/privacy.html", form=form, waiting=waiting, since=since), status
+
+
 @bp.get("/privacy")
 @allow(Role.admin)
 def privacy():
-    waiting, since = photos.pending_summary()
-    return render_template("admin/privacy.html", form=PersonForm(formdata=None), waiting=waiting, since=since)
+    return privacy_page(PersonForm(formdata=None))
 
 
 @bp.post("/privacy/extract")
@@ -65,7 +70,7 @@ def privacy():
 def privacy_extract():
     form = PersonForm()
     if not form.validate():
-        return render_template("admin/privacy.html", form=form), 400
+        return privacy_page(form, 400)
     email = subject_rights.normalise(form.email.data)
     extracted = subject_rights.extract(email)
     found = subject_rights.holds_anything(extracted)
@@ -86,13 +91,11 @@ def privacy_extract():
 def privacy_erase():
     form = EraseForm()
     if not form.validate():
-        waiting, since = photos.pending_summary()
-    return render_template("admin/privacy.html", form=PersonForm(formdata=None), waiting=waiting, since=since), 400
+        return privacy_page(PersonForm(formdata=None), 400)
     email = subject_rights.normalise(form.email.data)
     if current_user.email == email:
         flash(_("You cannot erase yourself."), "error")
-        waiting, since = photos.pending_summary()
-    return render_template("admin/privacy.html", form=PersonForm(formdata=None), waiting=waiting, since=since), 400
+        return privacy_page(PersonForm(formdata=None), 400)
     found = subject_rights.holds_anything(subject_rights.extract(email))
     if not form.confirmed.data or not found:
         if form.asked.data and found:
