@@ -16,9 +16,8 @@ import threading
 
 from flask import current_app, g, has_app_context, has_request_context
 from PIL import Image
-from sqlalchemy import event
 
-from . import photos
+from . import committed, photos
 from .extensions import db
 from .mail import Sender
 from .models import Photo, utcnow
@@ -104,29 +103,19 @@ def wait_idle(timeout: float = 120) -> bool:
     return worker.wait_idle(timeout)
 
 
-# Remember the photos each transaction adds; once it commits they are handed to the worker.
-@event.listens_for(db.session, "pending_to_persistent")
-def _remember(session, instance):
-    if isinstance(instance, Photo):
-        session.info.setdefault("new_photos", []).append(instance.id)
-
-
-@event.listens_for(db.session, "after_commit")
-def _committed(session):
-    new = session.info.pop("new_photos", [])
-    if not new or not has_app_context():
+def _hand_over(ids: list[int]) -> None:
+    """Photos whose transaction committed: checked after the response, or now in a worker outside a request."""
+    if not has_app_context():
         return  # a plain script: `walkapp check-photos` checks them
     if has_request_context():
-        g.setdefault("photos_to_check", []).extend(new)  # after the response
+        g.setdefault("photos_to_check", []).extend(ids)  # after the response
     else:
         app = current_app._get_current_object()
-        for photo_id in new:
+        for photo_id in ids:
             worker.submit(app, check_photo, photo_id)
 
 
-@event.listens_for(db.session, "after_rollback")
-def _rolled_back(session):
-    session.info.pop("new_photos", None)
+committed.on_commit(Photo, _hand_over)
 
 
 def init_app(app) -> None:

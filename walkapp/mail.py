@@ -33,8 +33,9 @@ from urllib.parse import urlsplit
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, g, has_request_context, render_template
 from flask_babel import force_locale
-from sqlalchemy import event, or_, select, update
+from sqlalchemy import or_, select, update
 
+from . import committed
 from .extensions import db
 from .models import OutboxMail, utcnow
 
@@ -205,26 +206,15 @@ def send_due(limit: int = 200) -> tuple[int, int]:
     return send(list(ids))
 
 
-# Remember the mails each transaction adds; once it commits they are ready to send.
-@event.listens_for(db.session, "pending_to_persistent")
-def _remember(session, instance):
-    if isinstance(instance, OutboxMail):
-        session.info.setdefault("new_mail", []).append(instance.id)
+def _ready(ids: list[int]) -> None:
+    """Mails whose transaction committed: sent after the response (or by send_committed() in a CLI)."""
+    try:
+        g.setdefault("mail_to_send", []).extend(ids)
+    except RuntimeError:  # no app context (a plain script): cron sends them
+        pass
 
 
-@event.listens_for(db.session, "after_commit")
-def _committed(session):
-    new = session.info.pop("new_mail", [])
-    if new:
-        try:
-            g.setdefault("mail_to_send", []).extend(new)
-        except RuntimeError:  # no app context (a plain script): cron sends them
-            pass
-
-
-@event.listens_for(db.session, "after_rollback")
-def _rolled_back(session):
-    session.info.pop("new_mail", None)
+committed.on_commit(OutboxMail, _ready)
 
 
 def send_committed() -> tuple[int, int]:
