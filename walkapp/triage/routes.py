@@ -38,13 +38,13 @@ def inbox():
         page = inputs.parse_page(request.args.get("page"))
     except ValueError:
         abort(400)
-    rows, total = service.inbox(current_user, filters, sort, page)
+    rows, total, counts = service.inbox(current_user, filters, sort, page)
     bulk = BulkForm()
     bulk.organisation_id.choices = organisation_choices()
     the_map = maps.embed(maps.base_map(current_app.config, zoom=13))
     return render_template(
         "triage/inbox.html", rows=rows, total=total, page=page, pages=max(1, -(-total // service.PAGE_SIZE)),
-        sort=sort, sorts=list(service.SORTS), filters=filters, counts=service.status_counts(current_user, filters),
+        sort=sort, sorts=list(service.SORTS), filters=filters, counts=counts,
         positive_count=service.count(current_user, replace(filters, kind=Kind.positive, statuses=[])),
         status_labels=STATUS, sources=SOURCE, priorities=PRIORITY, bulk=bulk, map=the_map,
         categories=db.session.scalars(db.select(Category).order_by(Category.sort_order)).all(),

@@ -31,27 +31,29 @@ TIME_INDEX_SHARE = 0.05
 
 
 def inbox(user, filters, sort: str, page: int):
-    total = count(user, filters)
-    by_time = sort in ("newest", "oldest") and _by_time(user, filters, total)
+    """A page of items, how many match, and the counts per state the tabs show (the status filter
+    aside): the total is the counts of the chosen states, so the items are counted once."""
+    dimension = summary_stats.inbox_dimension(user, filters)
+    counts = _status_counts(user, filters, dimension)
+    total = sum(n for status, n in counts.items() if not filters.statuses or status in filters.statuses)
+    by_time = sort in ("newest", "oldest") and _by_time(dimension, total)
     base = filters.apply(select(Observation).where(policy.visible_observations(user)), status_index=not by_time)
     query = (base.options(db.joinedload(Observation.category), db.joinedload(Observation.organisation),
                           db.joinedload(Observation.walk), db.selectinload(Observation.photos))
              .order_by(*SORTS.get(sort, SORTS["newest"]))
              .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))
-    return db.session.scalars(query).unique().all(), total
+    return db.session.scalars(query).unique().all(), total, counts
 
 
-def _by_time(user, filters, matching: int) -> bool:
+def _by_time(dimension, matching: int) -> bool:
     """Whether SQLite should walk the created_at index for this page, not the status index.
 
     SQLite keeps no statistics of how states spread, so for "the open items, newest first" it picks the
     status index and sorts every open item (65 ms at 100k), where walking the time index stops after a
     page (1 ms). That is right only when the filters match a fair share of the items; the counts from the
-    summary tables say whether they do. (PostgreSQL's planner knows this from its statistics.)"""
-    if db.engine.dialect.name != "sqlite":
-        return False
-    dimension = summary_stats.inbox_dimension(user, filters)
-    if dimension is None:
+    summary tables (`dimension` is how they can count these filters, None when they cannot) say whether
+    they do. (PostgreSQL's planner knows this from its statistics.)"""
+    if db.engine.dialect.name != "sqlite" or dimension is None:
         return False
     everything = sum(summary_stats.status_counts(ObservationFilter(), ("all", [""])).values())
     return everything > 0 and matching >= TIME_INDEX_SHARE * everything
@@ -65,10 +67,9 @@ def count(user, filters) -> int:
         select(func.count()).select_from(Observation).where(policy.visible_observations(user))))
 
 
-def status_counts(user, filters) -> dict[Status, int]:
-    """Counts per state for the current filters (ignoring the status filter itself): from the summary
-    tables when they can answer (summary_stats.inbox_dimension), else per item."""
-    dimension = summary_stats.inbox_dimension(user, filters)
+def _status_counts(user, filters, dimension) -> dict[Status, int]:
+    """Counts per state for the filters (ignoring the status filter itself): from the summary tables when
+    they can answer (`dimension` from summary_stats.inbox_dimension), else per item."""
     if dimension is not None:
         return summary_stats.status_counts(filters, dimension)
     query = filters.apply(
