@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+from flask_babel import force_locale
+
 from . import schema
 from .categories import seed_default_categories
 from .extensions import db
+from .labels import SOURCE
 from .models import (
     Action,
     Category,
@@ -178,13 +181,15 @@ def _seed_other_sources(users, orgs) -> None:
     coordinator = users[Role.coordinator]
     categories = {c.code: c for c in db.session.scalars(db.select(Category))}
     now = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    with force_locale("sv"):  # the municipality's own data is written in Swedish
+        source_names = {source: str(label) for source, label in SOURCE.items()}
     for n, (source, code, days_ago, rating, fixed_after) in enumerate(OTHER_SOURCES):
         category = categories[code]
         created = now - timedelta(days=days_ago, hours=n % 9)
         lat, lon = along_route((n * 0.37) % 1.0)
         obs = Observation(
             lat=lat + 0.0015 * ((n % 5) - 2), lon=lon + 0.002 * ((n % 3) - 1), accuracy_m=15.0,
-            category=category, description=f"{category.name_sv} ({source.value.replace('_', ' ')})",
+            category=category, description=f"{category.name_sv} ({source_names[source]})",
             kind=category.kind, source=source, reporter=coordinator, safety_rating=rating,
             status=Status.new, is_public=False, created_at=created,
         )
