@@ -176,7 +176,7 @@ def wait_until(page, predicate: str, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while not page.evaluate(predicate):
         if time.monotonic() > deadline:
-            raise AssertionError(f"not true within {timeout} s: {predicate}")
+            raise AssertionError(f"not true within {timeout} s on {page.url}: {predicate}")
         page.wait_for_timeout(50)
 
 
