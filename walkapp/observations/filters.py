@@ -132,6 +132,10 @@ class ObservationFilter:
             raise FilterError(errors)
         return f
 
+    def matching(self, counts: dict[Status, int]) -> int:
+        """How many of these counts per state the status filter lets through (all, when it chooses none)."""
+        return sum(n for status, n in counts.items() if not self.statuses or status in self.statuses)
+
     def apply(self, query, *, with_status: bool = True, status_index: bool = True):
         """The filters as WHERE terms; status_index=False keeps SQLite off the status index (models.unindexed)."""
         conditions = []

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, select
 
 from .. import grid, policy
 from ..extensions import db
@@ -33,8 +33,8 @@ def _filters(table, scope):
     return conditions
 
 
-def _daily(scope, first: date, last: date, dim: str):
-    return and_(SummaryDaily.day >= first, SummaryDaily.day <= last, SummaryDaily.dim == dim,
+def _daily(scope, first: date, last: date, *dims: str):
+    return and_(SummaryDaily.dim.in_(dims), SummaryDaily.day >= first, SummaryDaily.day <= last,
                 *_filters(SummaryDaily, scope))
 
 
@@ -73,8 +73,7 @@ def _by_group(scope, first: date, last: date) -> dict[str, dict[str, int]]:
     """Items by category and by source from `first` to `last`: {"category": {value: n}, "source": {...}}."""
     t = SummaryDaily
     rows = db.session.execute(
-        select(t.dim, t.value, func.sum(t.n))
-        .where(t.dim.in_(("category", "source")), t.day >= first, t.day <= last, *_filters(t, scope))
+        select(t.dim, t.value, func.sum(t.n)).where(_daily(scope, first, last, "category", "source"))
         .group_by(t.dim, t.value).having(func.sum(t.n) > 0))
     result = {"category": {}, "source": {}}
     for dim, value, n in rows:
@@ -260,6 +259,5 @@ def status_counts(filters, dimension) -> dict[Status, int]:
 
 
 def count(filters, dimension) -> int:
-    counts = status_counts(filters, dimension)
-    return sum(n for status, n in counts.items() if not filters.statuses or status in filters.statuses)
+    return filters.matching(status_counts(filters, dimension))
 

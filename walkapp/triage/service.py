@@ -35,7 +35,7 @@ def inbox(user, filters, sort: str, page: int):
     aside): the total is the counts of the chosen states, so the items are counted once."""
     dimension = summary_stats.inbox_dimension(user, filters)
     counts = _status_counts(user, filters, dimension)
-    total = sum(n for status, n in counts.items() if not filters.statuses or status in filters.statuses)
+    total = filters.matching(counts)
     by_time = sort in ("newest", "oldest") and _by_time(dimension, total)
     base = filters.apply(select(Observation).where(policy.visible_observations(user)), status_index=not by_time)
     query = (base.options(db.joinedload(Observation.category), db.joinedload(Observation.organisation),
