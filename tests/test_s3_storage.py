@@ -194,7 +194,6 @@ def keys_in_bucket(s3_server) -> set[str]:
     return {name.rsplit("/", 1)[1].split(".", 1)[0] for name in bucket_objects(s3_server)}
 
 
-
 def astronaut_reported(s3_app, client, users) -> tuple[dict, int, str]:
     """A coordinator's API token, and a photo with a face reported with it: (headers, photo id, its key)."""
     with s3_app.app_context():
