@@ -119,7 +119,8 @@ def check_page(page) -> list[str]:
         for violation in axe_violations(page, options):
             nodes = "; ".join(" ".join(map(str, node["target"])) for node in violation["nodes"][:4])
             problems.append(f"{scheme}: axe {violation['id']} ({violation['impact']}): {nodes}")
-    width = page.evaluate("[document.documentElement.scrollWidth, innerWidth]")
+    # clientWidth, not innerWidth: on a phone the browser widens innerWidth to a page that overflows
+    width = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     if width[0] > width[1]:
         problems.append(f"{width[0]} px wide in a {width[1]} px window")
     problems += [f"small target {target}" for target in page.evaluate(TARGETS)]
