@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import errno
 import logging
+from datetime import timedelta
 
 import pytest
 from skimage import data as skdata
 
 from walkapp import photos
 from walkapp.extensions import db
-from walkapp.models import Event, PendingDelete, Photo, User
+from walkapp.i18n import fmt_datetime
+from walkapp.models import Event, PendingDelete, Photo, Role, User, utcnow
 
 from .conftest import PASSWORD
 from .test_privacy import ANNA, plant
@@ -167,9 +169,6 @@ def test_files_of_a_redaction_that_did_not_commit_are_recorded_when_their_deleti
 
 
 def test_the_admin_sees_photo_files_that_wait_to_be_deleted(app, client, users, auth):
-    from walkapp.models import Role, utcnow
-    from datetime import timedelta
-
     auth.login_as(Role.admin)
     assert "väntar på att raderas" not in client.get("/admin/privacy").get_data(as_text=True).lower()
     with app.app_context():
@@ -180,7 +179,6 @@ def test_the_admin_sees_photo_files_that_wait_to_be_deleted(app, client, users, 
     assert "Fotofiler som väntar på att raderas" in page
     assert "Filerna för 2 foton kunde inte raderas" in page
     with app.test_request_context():
-        from walkapp.i18n import fmt_datetime
         oldest = fmt_datetime(utcnow() - timedelta(days=3), "short")
     assert oldest[:10] in page  # the oldest one's date
     assert "a" * 32 not in page  # keys are the storage's business, not the page's
